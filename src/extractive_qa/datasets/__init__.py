@@ -1,0 +1,6 @@
+"""Custom Kedro datasets for this project."""
+
+from extractive_qa.datasets.model_directory import QAModelDataset, TokenizerDataset
+from extractive_qa.datasets.synthetic_korquad import SyntheticKorQuADDataset
+
+__all__ = ["QAModelDataset", "SyntheticKorQuADDataset", "TokenizerDataset"]

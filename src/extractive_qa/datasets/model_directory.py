@@ -1,0 +1,200 @@
+"""Kedro datasets for Hugging Face ``save_pretrained`` directories.
+
+kedro-datasets has no dataset for a model directory. These write one with
+``save_pretrained`` and read it back with ``from_pretrained`` on any fsspec
+filesystem. Transformers only reads and writes local paths, so a directory on any
+other filesystem (s3, gcs, memory, ...) travels through a local temporary copy.
+
+Example catalog entry::
+
+    qa_model:
+      type: extractive_qa.datasets.QAModelDataset
+      filepath: data/06_models/qa_model
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from copy import deepcopy
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import fsspec
+from kedro.io.core import AbstractDataset, DatasetError, get_protocol_and_path
+from transformers import (
+    AutoModelForQuestionAnswering,
+    AutoTokenizer,
+    PreTrainedTokenizerBase,
+)
+
+from extractive_qa.qa_model import QAModel
+
+logger = logging.getLogger(__name__)
+
+_Saved = TypeVar("_Saved")
+
+# save_pretrained always writes one of these; a directory holding neither was not
+# written by these datasets, and replacing it could wipe unrelated files.
+_SAVE_PRETRAINED_MARKERS = ("config.json", "tokenizer_config.json")
+
+
+class _PretrainedDirectoryDataset(AbstractDataset[_Saved, _Saved]):
+    """Directory handling shared by the datasets below; subclasses say what goes in.
+
+    A save replaces the whole directory, so no file of an earlier save (an old
+    ``pytorch_model.bin``, a vocabulary of another size) outlives it.
+    """
+
+    SAVES: ClassVar[type]
+    DESCRIPTION: ClassVar[str]
+    # The file whose presence means the directory holds a finished save.
+    MARKER: ClassVar[str]
+    DEFAULT_LOAD_ARGS: ClassVar[dict[str, Any]] = {"trust_remote_code": False}
+    DEFAULT_SAVE_ARGS: ClassVar[dict[str, Any]] = {}
+
+    def __init__(
+        self,
+        *,
+        filepath: str | os.PathLike,
+        load_args: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Point the dataset at a directory, local or on any fsspec filesystem.
+
+        Args:
+            filepath: The directory, e.g. ``data/06_models/qa_model`` or
+                ``s3://bucket/models/qa_model``.
+            load_args: Keyword arguments for ``from_pretrained``. Remote code stays
+                off unless ``trust_remote_code: true`` is given here.
+            save_args: Keyword arguments for ``save_pretrained``.
+            credentials: Credentials for the fsspec filesystem.
+            fs_args: Extra arguments for the fsspec filesystem constructor.
+            metadata: Anything; ignored by Kedro.
+        """
+        protocol, path = get_protocol_and_path(filepath)
+        if protocol != "file":
+            # Kedro drops the host part of URLs outside its cloud list, turning
+            # memory://models/qa into /qa; fsspec keeps the whole path.
+            path = fsspec.core.strip_protocol(str(filepath))
+        self._filepath = str(filepath)
+        self._protocol = protocol
+        self._path = path.rstrip("/")
+        self._fs = fsspec.filesystem(
+            protocol, **deepcopy(credentials or {}), **deepcopy(fs_args or {})
+        )
+        self._load_args = {**self.DEFAULT_LOAD_ARGS, **(load_args or {})}
+        self._save_args = {**self.DEFAULT_SAVE_ARGS, **(save_args or {})}
+        self.metadata = metadata
+
+    def _write(self, data: _Saved, directory: str) -> None:
+        raise NotImplementedError
+
+    def _read(self, directory: str) -> _Saved:
+        raise NotImplementedError
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "filepath": self._filepath,
+            "protocol": self._protocol,
+            "load_args": self._load_args,
+            "save_args": self._save_args,
+        }
+
+    def _exists(self) -> bool:
+        return self._fs.exists(f"{self._path}/{self.MARKER}")
+
+    def load(self) -> _Saved:
+        if not self._exists():
+            raise DatasetError(
+                f"No {self.DESCRIPTION} directory at '{self._filepath}' "
+                f"({self.MARKER} is missing). Run the stage that writes it first, "
+                "e.g. `kedro run --to-outputs=<this dataset's catalog name>`, or "
+                "fix the filepath in the catalog."
+            )
+        if self._protocol == "file":
+            return self._read(self._path)
+        with tempfile.TemporaryDirectory() as local_dir:
+            # The trailing slash copies the directory's contents, not the directory.
+            self._fs.get(f"{self._path}/", local_dir, recursive=True)
+            return self._read(local_dir)
+
+    def save(self, data: _Saved) -> None:
+        if not isinstance(data, self.SAVES):
+            raise ValueError(
+                f"{type(self).__name__} at '{self._filepath}' saves a "
+                f"{self.SAVES.__name__}, got {type(data).__name__}; make the node "
+                f"that produces this dataset return a {self.SAVES.__name__}."
+            )
+        if self._protocol == "file":
+            self._remove_previous_save()
+            Path(self._path).mkdir(parents=True)
+            self._write(data, self._path)
+        else:
+            with tempfile.TemporaryDirectory() as local_dir:
+                self._write(data, local_dir)
+                self._remove_previous_save()
+                self._fs.put(f"{local_dir}/", self._path, recursive=True)
+        self._fs.invalidate_cache(self._path)
+        logger.info("Saved %s to %s", self.DESCRIPTION, self._filepath)
+
+    def _remove_previous_save(self) -> None:
+        if not self._fs.exists(self._path):
+            return
+        holds_save = any(
+            self._fs.exists(f"{self._path}/{marker}")
+            for marker in _SAVE_PRETRAINED_MARKERS
+        )
+        if not holds_save and self._fs.ls(self._path):
+            raise DatasetError(
+                f"Refusing to replace '{self._filepath}': it exists but holds none "
+                f"of {', '.join(_SAVE_PRETRAINED_MARKERS)}, so save_pretrained did "
+                "not write it. Point filepath at a directory of its own, or delete "
+                "this one if its contents are safe to lose."
+            )
+        self._fs.rm(self._path, recursive=True)
+
+
+class QAModelDataset(_PretrainedDirectoryDataset[QAModel]):
+    """A question-answering model and its tokenizer in one directory.
+
+    Weights are written and read as safetensors only: a pickled
+    ``pytorch_model.bin`` can run code when loaded.
+    """
+
+    SAVES = QAModel
+    DESCRIPTION = "QA model"
+    MARKER = "config.json"
+    DEFAULT_LOAD_ARGS = {"use_safetensors": True, "trust_remote_code": False}
+
+    def _write(self, data: QAModel, directory: str) -> None:
+        data.model.save_pretrained(directory, **self._save_args)
+        data.tokenizer.save_pretrained(directory)
+
+    def _read(self, directory: str) -> QAModel:
+        model = AutoModelForQuestionAnswering.from_pretrained(
+            directory, **self._load_args
+        )
+        # One trust_remote_code setting for both halves of the directory.
+        tokenizer = AutoTokenizer.from_pretrained(
+            directory, trust_remote_code=self._load_args["trust_remote_code"]
+        )
+        return QAModel(model=model, tokenizer=tokenizer)
+
+
+class TokenizerDataset(_PretrainedDirectoryDataset[PreTrainedTokenizerBase]):
+    """A tokenizer alone, e.g. one trained on the corpus before any model exists."""
+
+    SAVES = PreTrainedTokenizerBase
+    DESCRIPTION = "tokenizer"
+    MARKER = "tokenizer_config.json"
+
+    def _write(self, data: PreTrainedTokenizerBase, directory: str) -> None:
+        data.save_pretrained(directory, **self._save_args)
+
+    def _read(self, directory: str) -> PreTrainedTokenizerBase:
+        return AutoTokenizer.from_pretrained(directory, **self._load_args)

@@ -1,0 +1,69 @@
+"""The embedded default's raw data: a KorQuAD-layout JSON file made on first load.
+
+On load, the file is generated from the seed if it is missing, then read back
+with kedro-datasets' ``json.JSONDataset``, so the default run goes through the
+same JSON path as a real KorQuAD file. Delete the file to regenerate it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kedro.io.core import AbstractDataset
+from kedro_datasets.json import JSONDataset
+
+from extractive_qa.demo.synthetic import generate_korquad
+
+logger = logging.getLogger(__name__)
+
+
+class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
+    """Synthetic Korean SQuAD-format data written to ``filepath`` as JSON.
+
+    Example catalog entry::
+
+        raw_train:
+          type: extractive_qa.datasets.SyntheticKorQuADDataset
+          filepath: data/01_raw/synthetic_korquad_train.json
+          split: train
+          n_questions: 4000
+          seed: 13
+    """
+
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        split: str,
+        n_questions: int,
+        seed: int = 13,
+        long_fraction: float = 0.1,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._json = JSONDataset(
+            filepath=filepath, save_args={"ensure_ascii": False, "indent": 1}
+        )
+        self._filepath = filepath
+        self._generation = {
+            "split": split,
+            "n_questions": n_questions,
+            "seed": seed,
+            "long_fraction": long_fraction,
+        }
+        self.metadata = metadata
+
+    def load(self) -> dict:
+        if not self._json.exists():
+            logger.info("generating %s (%s)", self._filepath, self._generation)
+            self._json.save(generate_korquad(**self._generation))
+        return self._json.load()
+
+    def save(self, data: dict) -> None:
+        self._json.save(data)
+
+    def _exists(self) -> bool:
+        return self._json.exists()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath, **self._generation}

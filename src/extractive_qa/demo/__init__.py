@@ -1,0 +1,1 @@
+"""The embedded default: synthetic Korean data and a small model built locally."""

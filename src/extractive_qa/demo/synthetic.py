@@ -1,0 +1,307 @@
+"""Synthetic Korean SQuAD-format data for the embedded default.
+
+Each paragraph is a short biography of a few invented people: where and when they
+were born, where they worked and for how long, what they wrote, why they moved,
+how many students they had. Questions ask for one fact of one person, so a model
+has to find the right person first and then the right slot.
+
+The training and validation splits draw their people, places, organisations,
+years, numbers and titles from disjoint pools: validation asks about entities
+training never saw, with the same sentence templates. Answers are usually
+followed by a particle (은/는/이/가/에서/의...), so spans do not end on whitespace,
+and some paragraphs are long enough to overflow a 384-token window.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any
+
+SURNAMES = "김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 류 홍".split()
+GIVEN = (
+    "민 수 지 현 서 준 영 호 우 진 성 은 혜 태 희 동 경 재 석 철 "
+    "미 나 연 하 윤 주 원 규 상 훈 보 람 솔 찬 빈 다 율 결 온 별"
+).split()
+PLACE_STEMS = (
+    "가 나 다 라 마 바 사 아 자 차 카 타 파 하 강 산 천 해 달 별 솔 "
+    "청 백 금 은 동 서 남 북 송 목 포 양 평 안 영 주 진 원 성"
+).split()
+PLACE_SUFFIXES = ["시", "군", "읍", "마을", "섬"]
+ORG_SUFFIXES = ["전자", "대학교", "은행", "연구소", "출판사", "협회", "병원", "제약"]
+TITLE_WORDS = (
+    "푸른 바다 먼 길 작은 별 겨울 노래 붉은 강 고요한 숲 마지막 편지 "
+    "새벽 바람 오래된 집 하얀 밤 잃어버린 시간 첫 눈 검은 새 여름 꿈"
+).split()
+REASONS = [
+    "가뭄",
+    "전쟁",
+    "학업",
+    "질병",
+    "가난",
+    "홍수",
+    "결혼",
+    "사업 실패",
+    "아버지의 병",
+    "새로운 일자리",
+]
+TRANSPORTS = ["배를 타고", "기차를 타고", "걸어서", "말을 타고", "버스를 타고"]
+UNITS = ["명의 제자를", "권의 책을", "개의 특허를", "편의 논문을"]
+# Sentences without facts: they lengthen paragraphs without adding answers.
+BACKGROUND = [
+    "그 시기에는 많은 사람이 도시로 떠났다.",
+    "당시 신문은 이 일을 크게 다루었다.",
+    "마을에는 오래된 우물이 하나 있었다.",
+    "사람들은 해마다 봄에 축제를 열었다.",
+    "그 무렵 철도가 처음 놓였다.",
+    "겨울이 길어 농사가 어려웠다.",
+    "이웃들은 서로 돕고 살았다.",
+    "학교는 언덕 위에 세워졌다.",
+    "시장에는 늘 사람이 붐볐다.",
+    "강을 건너는 다리가 새로 지어졌다.",
+    "그 해 여름은 유난히 더웠다.",
+    "많은 기록이 화재로 사라졌다.",
+    "오래된 사진 몇 장이 지금도 남아 있다.",
+    "주민들은 새 도로를 반겼다.",
+    "그 시절의 이야기는 지금도 전해진다.",
+    "도서관에는 당시의 편지가 보관되어 있다.",
+]
+
+
+def has_final_consonant(word: str) -> bool:
+    """Whether the last Hangul syllable of a word ends in a consonant (받침)."""
+    last = word[-1]
+    if "가" <= last <= "힣":
+        return (ord(last) - ord("가")) % 28 != 0
+    # Digits read in Korean: 0 영, 1 일, 3 삼, 6 육, 7 칠, 8 팔 end in a consonant.
+    return last in "013678"
+
+
+def josa(word: str, with_final: str, without_final: str) -> str:
+    """Attach the particle form that agrees with the word's last syllable."""
+    return word + (with_final if has_final_consonant(word) else without_final)
+
+
+def topic(word: str) -> str:
+    return josa(word, "은", "는")
+
+
+def subject(word: str) -> str:
+    return josa(word, "이", "가")
+
+
+def direction(word: str) -> str:
+    # (으)로: a final ㄹ takes 로 like a vowel does.
+    last = word[-1]
+    if "가" <= last <= "힣" and (ord(last) - ord("가")) % 28 == 8:
+        return word + "로"
+    return josa(word, "으로", "로")
+
+
+@dataclass(frozen=True)
+class EntityPools:
+    """Names a split may use; the two splits get disjoint pools."""
+
+    people: list[str]
+    places: list[str]
+    organisations: list[str]
+    titles: list[str]
+    years: list[int]
+    counts: list[int]
+
+
+def _split_pool(items: list, rng: random.Random, share: float) -> tuple[list, list]:
+    items = list(items)
+    rng.shuffle(items)
+    cut = int(len(items) * share)
+    return items[:cut], items[cut:]
+
+
+def entity_pools(seed: int, share: float = 0.75) -> tuple[EntityPools, EntityPools]:
+    """Split every entity inventory into disjoint training and validation pools."""
+    rng = random.Random(seed)
+    people = [s + a + b for s, a, b in product(SURNAMES, GIVEN, GIVEN) if a != b]
+    places = [
+        a + b + suffix
+        for a, b, suffix in product(PLACE_STEMS, PLACE_STEMS, PLACE_SUFFIXES)
+        if a != b
+    ]
+    stems = [a + b for a, b in product(PLACE_STEMS, GIVEN) if a != b]
+    organisations = [s + o for s, o in product(stems, ORG_SUFFIXES)]
+    titles = [f"{a} {b}" for a, b in product(TITLE_WORDS, TITLE_WORDS) if a != b]
+    pools = [
+        _split_pool(people, rng, share),
+        _split_pool(places, rng, share),
+        _split_pool(organisations, rng, share),
+        _split_pool(titles, rng, share),
+        _split_pool(list(range(1700, 2025)), rng, share),
+        _split_pool(list(range(2, 400)), rng, share),
+    ]
+    train = EntityPools(*(pool[0] for pool in pools))
+    validation = EntityPools(*(pool[1] for pool in pools))
+    return train, validation
+
+
+@dataclass
+class Fact:
+    """One sentence of a biography and the questions it answers."""
+
+    sentence: str
+    questions: list[tuple[str, str]] = field(default_factory=list)  # (q, answer)
+
+
+N_FACT_KINDS = 6
+
+
+def _person_facts(person: str, pools: EntityPools, rng: random.Random) -> list[Fact]:
+    year = rng.choice(pools.years)
+    place = rng.choice(pools.places)
+    org = rng.choice(pools.organisations)
+    title = rng.choice(pools.titles)
+    count = rng.choice(pools.counts)
+    served = rng.choice([c for c in pools.counts if c <= 45])
+    reason = rng.choice(REASONS)
+    moved_to = rng.choice(pools.places)
+    transport = rng.choice(TRANSPORTS)
+    unit = rng.choice(UNITS)
+    later = [y for y in pools.years if year + 20 <= y <= year + 70]
+    chair_year = rng.choice(later) if later else year + 30
+    chair_org = rng.choice(pools.organisations)
+    born = f"{year}년"
+    return [
+        Fact(
+            f"{topic(person)} {born}에 {place}에서 태어났다.",
+            [
+                (f"{subject(person)} 태어난 곳은 어디인가?", place),
+                (f"{topic(person)} 언제 태어났는가?", born),
+                (f"{born}에 {place}에서 태어난 사람은 누구인가?", person),
+            ],
+        ),
+        Fact(
+            f"{topic(person)} {org}에 들어가 {served}년 동안 일했다.",
+            [
+                (f"{subject(person)} 들어간 곳은 어디인가?", org),
+                (f"{topic(person)} {org}에서 몇 년 동안 일했는가?", f"{served}년"),
+            ],
+        ),
+        Fact(
+            f"{person}의 대표작은 《{title}》이다.",
+            [(f"{person}의 대표작은 무엇인가?", title)],
+        ),
+        Fact(
+            f"{topic(person)} {reason} 때문에 {transport} {direction(moved_to)} "
+            "이주했다.",
+            [
+                (f"{topic(person)} 왜 {direction(moved_to)} 이주했는가?", reason),
+                (f"{topic(person)} 어떻게 {direction(moved_to)} 갔는가?", transport),
+                (f"{subject(person)} 이주한 곳은 어디인가?", moved_to),
+            ],
+        ),
+        Fact(
+            f"{topic(person)} 평생 {count}{unit} 남겼다.",
+            [(f"{subject(person)} 남긴 것은 몇 개인가?", f"{count}")],
+        ),
+        Fact(
+            f"{topic(person)} {chair_year}년 {chair_org}의 회장으로 선출되었다.",
+            [
+                (
+                    f"{subject(person)} 회장으로 선출된 해는 언제인가?",
+                    f"{chair_year}년",
+                ),
+                (f"{subject(person)} 회장을 맡은 단체는 무엇인가?", chair_org),
+            ],
+        ),
+    ]
+
+
+def _paragraph(
+    pools: EntityPools, rng: random.Random, long: bool, id_prefix: str
+) -> dict[str, Any]:
+    """One paragraph in the KorQuAD layout: context and its questions.
+
+    Each kind of fact appears once per paragraph, spread over one to three
+    people, so every question has one answer. Background sentences pad the
+    paragraph; a long one has enough of them to need several windows.
+    """
+    people = rng.sample(pools.people, rng.randint(1, 3))
+    facts_by_person = {person: _person_facts(person, pools, rng) for person in people}
+    kinds = rng.sample(range(N_FACT_KINDS), rng.randint(3, N_FACT_KINDS))
+    sentences: list[str] = []
+    candidates: list[tuple[str, str, int]] = []  # (question, answer, sentence index)
+    for kind in kinds:
+        fact = facts_by_person[rng.choice(people)][kind]
+        for question, answer in fact.questions:
+            candidates.append((question, answer, len(sentences)))
+        sentences.append(fact.sentence)
+    n_background = rng.randint(28, 40) if long else rng.randint(0, 3)
+    for _ in range(n_background):
+        # Insert before existing sentences, shifting the indices behind it.
+        at = rng.randint(0, len(sentences))
+        sentences.insert(at, rng.choice(BACKGROUND))
+        candidates = [(q, a, i + (i >= at)) for q, a, i in candidates]
+    context = ""
+    starts = []
+    for sentence in sentences:
+        starts.append(len(context))
+        context += sentence + " "
+    context = context.rstrip()
+    qas = []
+    for number, (question, answer, index) in enumerate(
+        rng.sample(candidates, min(len(candidates), rng.randint(3, 6)))
+    ):
+        answer_start = context.index(answer, starts[index])
+        qas.append(
+            {
+                "id": f"{id_prefix}-{number}",
+                "question": question,
+                "answers": [{"text": answer, "answer_start": answer_start}],
+            }
+        )
+    return {"context": context, "qas": qas}
+
+
+def generate_korquad(
+    *,
+    split: str,
+    n_questions: int,
+    seed: int = 13,
+    long_fraction: float = 0.1,
+) -> dict[str, Any]:
+    """Build a KorQuAD-1.0-layout dict with about ``n_questions`` questions.
+
+    ``split`` ("train" or "validation") selects the entity pool; the same seed
+    always gives the same data. ``long_fraction`` of the paragraphs describe
+    enough people to overflow a 384-token window.
+    """
+    if split not in ("train", "validation"):
+        raise ValueError(f"split must be 'train' or 'validation', got {split!r}")
+    train_pools, validation_pools = entity_pools(seed)
+    pools = train_pools if split == "train" else validation_pools
+    rng = random.Random(f"{seed}-{split}")
+    articles = []
+    total = 0
+    while total < n_questions:
+        number = len(articles)
+        long = rng.random() < long_fraction
+        paragraph = _paragraph(pools, rng, long, f"{split}-{number:05d}")
+        total += len(paragraph["qas"])
+        articles.append({"title": f"인물 {number}", "paragraphs": [paragraph]})
+    return {"version": "synthetic-korquad-1.0", "data": articles}
+
+
+def inventory_characters() -> str:
+    """Every character the generator can emit, for a tokenizer's alphabet."""
+    text = " ".join(
+        SURNAMES
+        + GIVEN
+        + PLACE_STEMS
+        + PLACE_SUFFIXES
+        + ORG_SUFFIXES
+        + TITLE_WORDS
+        + REASONS
+        + TRANSPORTS
+        + UNITS
+        + BACKGROUND
+    )
+    return "".join(sorted(set(text + "0123456789《》.?") - {" "}))

@@ -1,0 +1,30 @@
+"""prepare_model and fine_tune: train_examples -> base_model -> fine_tuned_model."""
+
+from kedro.pipeline import Pipeline, node
+
+from extractive_qa.pipelines.training.nodes import fine_tune, prepare_model
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            node(
+                prepare_model,
+                inputs=dict(train_examples="train_examples", model="params:model"),
+                outputs=dict(tokenizer="tokenizer", base_model="base_model"),
+                name="prepare_model",
+                tags=["cpu"],
+            ),
+            node(
+                fine_tune,
+                inputs=dict(
+                    train_features="train_features",
+                    base_model="base_model",
+                    training="params:training",
+                ),
+                outputs="fine_tuned_model",
+                name="fine_tune",
+                tags=["gpu"],
+            ),
+        ]
+    )

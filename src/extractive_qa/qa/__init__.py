@@ -1,0 +1,1 @@
+"""Extractive QA core: windows, batching, inference and span decoding."""

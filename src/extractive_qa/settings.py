@@ -1,0 +1,15 @@
+"""Project settings: hooks and configuration layout."""
+
+from kedro.config import OmegaConfigLoader
+
+from extractive_qa.hooks import HubAccessCheck
+
+HOOKS = (HubAccessCheck(),)
+
+CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    # conf/korquad overrides single knobs (model.checkpoint) and keeps the rest.
+    "merge_strategy": {"parameters": "soft"},
+}
