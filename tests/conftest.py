@@ -1,16 +1,22 @@
-"""Real, tiny Korean tokenizer and QA model shared by the test suite."""
+"""Real, tiny Korean tokenizer and QA model shared by the test suite.
+
+Both come from the project's own builders (the embedded default), trained on a
+few sentences so every test runs in milliseconds.
+"""
 
 from __future__ import annotations
 
+import os
+
 import pytest
-import torch
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-from tokenizers.trainers import WordPieceTrainer
-from transformers import (
-    ElectraConfig,
-    ElectraForQuestionAnswering,
-    PreTrainedTokenizerFast,
-)
+from transformers import ElectraForQuestionAnswering, PreTrainedTokenizerFast
+
+from extractive_qa.demo.tiny_model import build_tiny_electra, train_wordpiece_tokenizer
+
+# Nothing in the suite may reach a model hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 
 KOREAN_CORPUS = [
     "김민수는 1932년에 부산에서 태어났다.",
@@ -19,52 +25,29 @@ KOREAN_CORPUS = [
     "이영희는 광주에서 소설 세 권을 썼다.",
     "서울은 대한민국의 수도이다.",
 ]
-SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
 def build_korean_tokenizer() -> PreTrainedTokenizerFast:
-    """Train a WordPiece tokenizer on KOREAN_CORPUS, BERT-style but cased."""
-    backend = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    # Lowercasing or accent stripping would NFD-decompose Hangul syllables into
-    # jamo, which a vocabulary trained on whole syllables cannot match.
-    backend.normalizer = normalizers.BertNormalizer(
-        lowercase=False, strip_accents=False
-    )
-    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    backend.train_from_iterator(
-        KOREAN_CORPUS, WordPieceTrainer(vocab_size=200, special_tokens=SPECIAL_TOKENS)
-    )
-    backend.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[(t, backend.token_to_id(t)) for t in ("[CLS]", "[SEP]")],
-    )
-    return PreTrainedTokenizerFast(
-        tokenizer_object=backend,
-        unk_token="[UNK]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        pad_token="[PAD]",
-        mask_token="[MASK]",
-        # Transformers 5 defaults to input_ids and attention_mask only, dropping
-        # the segment ids that BERT-style models such as ELECTRA read.
-        model_input_names=["input_ids", "token_type_ids", "attention_mask"],
+    """The demo WordPiece tokenizer trained on KOREAN_CORPUS."""
+    alphabet = "".join(sorted(set("".join(KOREAN_CORPUS)) - {" "}))
+    return train_wordpiece_tokenizer(
+        KOREAN_CORPUS, vocab_size=200, alphabet=alphabet, model_max_length=64
     )
 
 
-def build_tiny_qa_model(vocab_size: int) -> ElectraForQuestionAnswering:
+def build_tiny_qa_model(
+    tokenizer: PreTrainedTokenizerFast,
+) -> ElectraForQuestionAnswering:
     """A randomly initialised ELECTRA QA model small enough for a unit test."""
-    torch.manual_seed(0)
-    config = ElectraConfig(
-        vocab_size=vocab_size,
-        embedding_size=16,
+    return build_tiny_electra(
+        tokenizer,
         hidden_size=32,
         num_hidden_layers=1,
         num_attention_heads=2,
         intermediate_size=64,
         max_position_embeddings=64,
+        seed=0,
     )
-    return ElectraForQuestionAnswering(config)
 
 
 @pytest.fixture
@@ -76,4 +59,4 @@ def korean_tokenizer() -> PreTrainedTokenizerFast:
 def tiny_qa_model(
     korean_tokenizer: PreTrainedTokenizerFast,
 ) -> ElectraForQuestionAnswering:
-    return build_tiny_qa_model(len(korean_tokenizer))
+    return build_tiny_qa_model(korean_tokenizer)

@@ -15,16 +15,20 @@ LABEL_COLUMNS = ("start_positions", "end_positions")
 class WindowCollator:
     """Pad a list of windows to the longest one in the batch.
 
-    ``pad_to_multiple_of`` rounds the padded length up (8 suits tensor cores).
+    ``pad_to_multiple_of`` rounds the padded length up (8 suits tensor cores),
+    but never past ``max_width``, the model's number of positions.
     """
 
     pad_token_id: int
     pad_to_multiple_of: int = 8
+    max_width: int | None = None
 
     def __call__(self, windows: Sequence[dict]) -> dict[str, torch.Tensor]:
         longest = max(len(window["input_ids"]) for window in windows)
         multiple = self.pad_to_multiple_of
         width = -(-longest // multiple) * multiple if multiple > 1 else longest
+        if self.max_width is not None:
+            width = min(width, max(longest, self.max_width))
         batch = {}
         for column in TOKEN_COLUMNS:
             if column not in windows[0]:

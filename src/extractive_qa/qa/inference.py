@@ -52,7 +52,10 @@ def predict_window_logits(
     lengths = np.fromiter((len(ids) for ids in windows["input_ids"]), dtype=np.int64)
     # Sorting by length keeps padding inside a batch to a few tokens.
     order = np.argsort(lengths, kind="stable")
-    collate = WindowCollator(pad_token_id=pad_token_id)
+    collate = WindowCollator(
+        pad_token_id=pad_token_id,
+        max_width=model.config.max_position_embeddings,
+    )
     starts: list[np.ndarray] = [np.empty(0, np.float32)] * len(order)
     ends: list[np.ndarray] = [np.empty(0, np.float32)] * len(order)
     batches = range(0, len(order), batch_size)

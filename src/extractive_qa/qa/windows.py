@@ -112,11 +112,23 @@ def _truncate_question(
 ) -> str:
     """Cut a question to ``max_query_length`` tokens so a window always has room
     for context (only_second truncation fails when the question alone is too long).
+
+    The cut text is tokenized again and cut one more token while still too long:
+    a word cut in the middle can tokenize into more pieces than it had.
     """
-    encoded = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
-    if len(encoded["input_ids"]) <= settings.max_query_length:
-        return question
-    return question[: encoded["offset_mapping"][settings.max_query_length - 1][1]]
+    limit = settings.max_query_length
+    for _ in range(limit + 1):
+        encoded = tokenizer(
+            question, add_special_tokens=False, return_offsets_mapping=True
+        )
+        if len(encoded["input_ids"]) <= limit:
+            return question
+        # Cut where the first token past the limit begins; each pass shortens.
+        question = question[: encoded["offset_mapping"][limit][0]].rstrip()
+    raise ValueError(
+        f"could not cut question {question[:80]!r} to {limit} tokens; raise "
+        "tokenization.max_query_length."
+    )
 
 
 def label_windows(

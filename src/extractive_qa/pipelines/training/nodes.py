@@ -115,7 +115,10 @@ def fine_tune(
         model=base_model.model,
         args=training_arguments(training),
         train_dataset=train_features,
-        data_collator=WindowCollator(pad_token_id=tokenizer.pad_token_id),
+        data_collator=WindowCollator(
+            pad_token_id=tokenizer.pad_token_id,
+            max_width=base_model.model.config.max_position_embeddings,
+        ),
         processing_class=tokenizer,
     )
     result = trainer.train()

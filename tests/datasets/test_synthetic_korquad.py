@@ -1,0 +1,63 @@
+"""SyntheticKorQuADDataset writes the KorQuAD JSON once and then reads it back."""
+
+from __future__ import annotations
+
+import json
+
+from extractive_qa.datasets.synthetic_korquad import SyntheticKorQuADDataset
+from extractive_qa.demo.synthetic import generate_korquad
+
+GENERATION = {"split": "train", "n_questions": 30, "seed": 13}
+
+
+def test_first_load_writes_the_korquad_layout(tmp_path):
+    path = tmp_path / "01_raw" / "synthetic_train.json"
+    dataset = SyntheticKorQuADDataset(filepath=str(path), **GENERATION)
+    assert not dataset.exists()
+
+    loaded = dataset.load()
+
+    assert dataset.exists()
+    on_disk = json.loads(path.read_text(encoding="utf-8"))
+    assert on_disk == loaded == generate_korquad(**GENERATION)
+    # Korean is written as text, not as \u escapes.
+    assert "태어났다" in path.read_text(encoding="utf-8")
+    for article in on_disk["data"]:
+        assert isinstance(article["title"], str)
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                assert {"id", "question", "answers"} <= set(qa)
+                for answer in qa["answers"]:
+                    start, text = answer["answer_start"], answer["text"]
+                    assert paragraph["context"][start : start + len(text)] == text
+
+
+def test_second_load_reads_the_file_without_regenerating(tmp_path):
+    path = tmp_path / "synthetic_train.json"
+    first = SyntheticKorQuADDataset(filepath=str(path), **GENERATION).load()
+    written = path.stat().st_mtime_ns
+
+    again = SyntheticKorQuADDataset(filepath=str(path), **GENERATION).load()
+
+    assert again == first
+    assert path.stat().st_mtime_ns == written
+
+
+def test_an_existing_file_is_returned_as_it_is(tmp_path):
+    path = tmp_path / "edited.json"
+    edited = {"version": "edited", "data": []}
+    path.write_text(json.dumps(edited), encoding="utf-8")
+    dataset = SyntheticKorQuADDataset(filepath=str(path), **GENERATION)
+
+    assert dataset.exists()
+    assert dataset.load() == edited
+
+
+def test_save_then_load_round_trips(tmp_path):
+    path = tmp_path / "saved.json"
+    dataset = SyntheticKorQuADDataset(filepath=str(path), **GENERATION)
+    document = generate_korquad(split="validation", n_questions=10, seed=1)
+
+    dataset.save(document)
+
+    assert dataset.load() == document

@@ -1,0 +1,91 @@
+"""Dynamic padding of unpadded windows into a batch."""
+
+from __future__ import annotations
+
+import torch
+from transformers import PreTrainedTokenizerFast
+
+from extractive_qa.qa.batching import WindowCollator
+
+
+def window(length: int, *, first_id: int = 10, label: int | None = None) -> dict:
+    """A window of ``length`` tokens: ids first_id.., types 0 then 1."""
+    half = length // 2
+    row = {
+        "input_ids": list(range(first_id, first_id + length)),
+        "token_type_ids": [0] * half + [1] * (length - half),
+    }
+    if label is not None:
+        row["start_positions"] = label
+        row["end_positions"] = label + 1
+    return row
+
+
+def test_windows_are_padded_to_the_longest_rounded_up_to_the_multiple() -> None:
+    windows = [window(3, label=1), window(11, label=4), window(6, label=0)]
+
+    batch = WindowCollator(pad_token_id=7, pad_to_multiple_of=8)(windows)
+
+    assert batch["input_ids"].shape == (3, 16)
+    assert batch["input_ids"].dtype == torch.long
+    for row, source in enumerate(windows):
+        n = len(source["input_ids"])
+        assert batch["input_ids"][row, :n].tolist() == source["input_ids"]
+        assert batch["input_ids"][row, n:].tolist() == [7] * (16 - n)
+        assert batch["token_type_ids"][row, :n].tolist() == source["token_type_ids"]
+        assert batch["token_type_ids"][row, n:].tolist() == [0] * (16 - n)
+        assert batch["attention_mask"][row].tolist() == [1] * n + [0] * (16 - n)
+    assert batch["start_positions"].tolist() == [1, 4, 0]
+    assert batch["end_positions"].tolist() == [2, 5, 1]
+
+
+def test_a_longest_window_on_the_multiple_is_not_padded_further() -> None:
+    batch = WindowCollator(pad_token_id=0, pad_to_multiple_of=8)([window(8), window(2)])
+
+    assert batch["input_ids"].shape == (2, 8)
+    assert batch["attention_mask"].sum(dim=1).tolist() == [8, 2]
+
+
+def test_without_a_multiple_windows_pad_to_the_longest_exactly() -> None:
+    batch = WindowCollator(pad_token_id=0, pad_to_multiple_of=1)(
+        [window(5), window(9), window(2)]
+    )
+
+    assert batch["input_ids"].shape == (3, 9)
+    assert batch["attention_mask"].sum(dim=1).tolist() == [5, 9, 2]
+
+
+def test_unlabelled_windows_without_token_types_give_only_ids_and_mask() -> None:
+    windows = [{"input_ids": [5, 6, 7]}, {"input_ids": [5]}]
+
+    batch = WindowCollator(pad_token_id=3, pad_to_multiple_of=4)(windows)
+
+    assert set(batch) == {"input_ids", "attention_mask"}
+    assert batch["input_ids"].tolist() == [[5, 6, 7, 3], [5, 3, 3, 3]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1, 0], [1, 0, 0, 0]]
+
+
+def test_real_tokenized_windows_pad_with_the_tokenizer_pad_id(
+    korean_tokenizer: PreTrainedTokenizerFast,
+) -> None:
+    encoding = korean_tokenizer(
+        ["김민수는 어디에서 태어났는가?", "서울은?"],
+        ["김민수는 1932년에 부산에서 태어났다.", "서울은 대한민국의 수도이다."],
+    )
+    windows = [
+        {"input_ids": ids, "token_type_ids": types}
+        for ids, types in zip(
+            encoding["input_ids"], encoding["token_type_ids"], strict=True
+        )
+    ]
+
+    batch = WindowCollator(pad_token_id=korean_tokenizer.pad_token_id)(windows)
+    reference = korean_tokenizer.pad(
+        {"input_ids": encoding["input_ids"]},
+        padding=True,
+        pad_to_multiple_of=8,
+        return_tensors="pt",
+    )
+
+    assert torch.equal(batch["input_ids"], reference["input_ids"])
+    assert torch.equal(batch["attention_mask"], reference["attention_mask"])
