@@ -63,11 +63,13 @@ def _answers_from_row(row: pd.Series) -> dict[str, list]:
         answers = row["answers"]
         if isinstance(answers, str):
             answers = json.loads(answers)
+        if answers is None or (isinstance(answers, float) and pd.isna(answers)):
+            return {"text": [], "answer_start": []}
         return {
             "text": [str(t) for t in answers["text"]],
             "answer_start": [int(s) for s in answers["answer_start"]],
         }
-    if "answer_text" in row.index and pd.notna(row["answer_text"]):
+    if pd.notna(row["answer_text"]):
         return {
             "text": [str(row["answer_text"])],
             "answer_start": [int(row["answer_start"])],
@@ -77,6 +79,10 @@ def _answers_from_row(row: pd.Series) -> dict[str, list]:
 
 def _rows_from_table(table: pd.DataFrame, source: str) -> list[dict]:
     missing = [column for column in REQUIRED_COLUMNS if column not in table.columns]
+    if "answers" not in table.columns:
+        missing += [
+            c for c in ("answer_text", "answer_start") if c not in table.columns
+        ]
     if missing:
         raise ValueError(
             f"{source}: a flat table needs columns {list(REQUIRED_COLUMNS)} plus "
@@ -87,7 +93,9 @@ def _rows_from_table(table: pd.DataFrame, source: str) -> list[dict]:
     return [
         {
             "id": str(row["id"]),
-            "title": str(row["title"]) if "title" in table.columns else "",
+            "title": str(row["title"])
+            if "title" in table.columns and pd.notna(row["title"])
+            else "",
             "context": str(row["context"]),
             "question": str(row["question"]),
             "answers": _answers_from_row(row),

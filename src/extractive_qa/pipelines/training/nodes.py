@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import datasets
+import torch
 from transformers import (
     AutoModelForQuestionAnswering,
     AutoTokenizer,
@@ -86,6 +87,7 @@ def prepare_model(
 def training_arguments(training: dict[str, Any]) -> TrainingArguments:
     """The ``training`` parameter group as ``TrainingArguments``."""
     on_gpu = pick_device().type == "cuda"
+    bf16 = on_gpu and training["bf16_on_gpu"] and torch.cuda.is_bf16_supported()
     return TrainingArguments(
         output_dir=training["output_dir"],
         learning_rate=training["learning_rate"],
@@ -96,8 +98,9 @@ def training_arguments(training: dict[str, Any]) -> TrainingArguments:
         lr_scheduler_type=training["lr_scheduler_type"],
         seed=training["seed"],
         data_seed=training["seed"],
-        bf16=on_gpu and training["bf16_on_gpu"],
-        tf32=on_gpu and training["bf16_on_gpu"] or None,
+        # bf16 and TF32 arrive together with Ampere; older GPUs train in fp32.
+        bf16=bf16,
+        tf32=bf16 or None,
         train_sampling_strategy=training["sampling_strategy"],
         logging_steps=training["logging_steps"],
         save_strategy="no",

@@ -1,0 +1,126 @@
+"""The starting model is built or loaded, and fine-tuning lowers the span loss."""
+
+from __future__ import annotations
+
+import datasets
+import pytest
+import torch
+from transformers import ElectraForQuestionAnswering
+
+from extractive_qa.demo.synthetic import generate_korquad
+from extractive_qa.pipelines.data_loading.nodes import to_examples
+from extractive_qa.pipelines.features.nodes import tokenize_train
+from extractive_qa.pipelines.training.nodes import fine_tune, prepare_model
+from extractive_qa.qa.batching import WindowCollator
+from extractive_qa.qa_model import QAModel
+
+# The shape of conf/base/parameters_training.yml's model group, much smaller.
+TINY_DEMO = {
+    "vocab_size": 400,
+    "hidden_size": 32,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "max_position_embeddings": 128,
+    "seed": 0,
+}
+TOKENIZATION = {
+    "max_length": 128,
+    "doc_stride": 32,
+    "max_query_length": 32,
+    "chunk_size": 1000,
+}
+
+
+@pytest.fixture(scope="module")
+def train_examples() -> datasets.Dataset:
+    """A few dozen synthetic questions, short contexts only."""
+    document = generate_korquad(
+        split="train", n_questions=56, seed=3, long_fraction=0.0
+    )
+    return to_examples(document, "raw_train")
+
+
+def demo_model_parameters(**overrides) -> dict:
+    return {"checkpoint": None, "trust_remote_code": False, "demo": TINY_DEMO} | (
+        overrides
+    )
+
+
+def training_parameters(output_dir: str) -> dict:
+    return {
+        "output_dir": output_dir,
+        "learning_rate": 1.0e-3,
+        "num_train_epochs": 2,
+        "batch_size": 16,
+        "weight_decay": 0.01,
+        "warmup_ratio": 0.0,
+        "lr_scheduler_type": "linear",
+        "seed": 0,
+        "bf16_on_gpu": False,
+        "sampling_strategy": "group_by_length",
+        "logging_steps": 50,
+        "dataloader_num_workers": 0,
+    }
+
+
+def span_loss(model: torch.nn.Module, features: datasets.Dataset, pad_id: int) -> float:
+    """Mean start/end cross-entropy of the model, in eval mode, on all features."""
+    batch = WindowCollator(pad_token_id=pad_id)(list(features))
+    model.eval()
+    with torch.no_grad():
+        return float(model(**batch).loss)
+
+
+def test_demo_model_vocabulary_covers_the_training_text(train_examples):
+    outputs = prepare_model(train_examples, demo_model_parameters())
+
+    assert set(outputs) == {"tokenizer", "base_model"}
+    tokenizer, base_model = outputs["tokenizer"], outputs["base_model"]
+    assert isinstance(base_model, QAModel)
+    assert base_model.tokenizer is tokenizer
+    assert isinstance(base_model.model, ElectraForQuestionAnswering)
+    assert base_model.model.config.vocab_size == len(tokenizer)
+    assert base_model.model.config.hidden_size == TINY_DEMO["hidden_size"]
+    texts = list(train_examples["context"]) + list(train_examples["question"])
+    token_ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    assert all(tokenizer.unk_token_id not in ids for ids in token_ids)
+
+
+def test_checkpoint_directory_is_loaded_with_from_pretrained(
+    train_examples, tmp_path, korean_tokenizer, tiny_qa_model
+):
+    checkpoint = tmp_path / "checkpoint"
+    tiny_qa_model.save_pretrained(checkpoint)
+    korean_tokenizer.save_pretrained(checkpoint)
+
+    outputs = prepare_model(
+        train_examples, demo_model_parameters(checkpoint=str(checkpoint))
+    )
+
+    loaded = outputs["base_model"]
+    assert isinstance(loaded.model, ElectraForQuestionAnswering)
+    assert outputs["tokenizer"].is_fast
+    assert outputs["tokenizer"].get_vocab() == korean_tokenizer.get_vocab()
+    expected = tiny_qa_model.state_dict()
+    for name, tensor in loaded.model.state_dict().items():
+        assert torch.equal(tensor, expected[name]), name
+
+
+def test_fine_tune_changes_the_weights_and_lowers_the_loss(train_examples, tmp_path):
+    base = prepare_model(train_examples, demo_model_parameters())["base_model"]
+    features = tokenize_train(train_examples, base.tokenizer, TOKENIZATION)
+    features = features.select(range(min(64, len(features))))
+    pad_id = base.tokenizer.pad_token_id
+    before = {k: v.clone() for k, v in base.model.state_dict().items()}
+    loss_before = span_loss(base.model, features, pad_id)
+
+    tuned = fine_tune(features, base, training_parameters(str(tmp_path / "work")))
+
+    assert isinstance(tuned, QAModel)
+    assert tuned.tokenizer is base.tokenizer
+    after = tuned.model.cpu().state_dict()
+    changed = [name for name in before if not torch.equal(before[name], after[name])]
+    assert "qa_outputs.weight" in changed
+    assert any(name.startswith("electra.encoder") for name in changed)
+    assert span_loss(tuned.model, features, pad_id) < loss_before
