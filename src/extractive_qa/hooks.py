@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -92,3 +93,27 @@ class HubAccessCheck:
             "(a directory written by save_pretrained). If they are already in your "
             "Hugging Face cache, set HF_HUB_OFFLINE=1 to use the cache."
         )
+
+
+class NodeTimer:
+    """Log each node's wall time, and all of them at the end of the run."""
+
+    def __init__(self) -> None:
+        self._started: dict[str, float] = {}
+        self.seconds: dict[str, float] = {}
+
+    @hook_impl
+    def before_node_run(self, node: Any) -> None:
+        self._started[node.name] = time.perf_counter()
+
+    @hook_impl
+    def after_node_run(self, node: Any) -> None:
+        self.seconds[node.name] = time.perf_counter() - self._started.pop(node.name)
+        logger.info("node %s took %.1f s", node.name, self.seconds[node.name])
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        if self.seconds:
+            summary = ", ".join(f"{name} {s:.1f} s" for name, s in self.seconds.items())
+            logger.info("node times: %s", summary)
+        self.seconds = {}

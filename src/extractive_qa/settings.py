@@ -2,9 +2,9 @@
 
 from kedro.config import OmegaConfigLoader
 
-from extractive_qa.hooks import HubAccessCheck
+from extractive_qa.hooks import HubAccessCheck, NodeTimer
 
-HOOKS = (HubAccessCheck(),)
+HOOKS = (HubAccessCheck(), NodeTimer())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -38,7 +38,7 @@ class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
         split: str,
         n_questions: int,
         seed: int = 13,
-        long_fraction: float = 0.1,
+        long_fraction: float = 0.05,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._json = JSONDataset(

@@ -1,9 +1,11 @@
 """Synthetic Korean SQuAD-format data for the embedded default.
 
-Each paragraph is a short biography of a few invented people: where and when they
-were born, where they worked and for how long, what they wrote, why they moved,
-how many students they had. Questions ask for one fact of one person, so a model
-has to find the right person first and then the right slot.
+Each paragraph is a short biography of one invented person: where and when they
+were born, where they worked and for how long, what they wrote, why and how they
+moved, what they left, which organisation they chaired. Questions ask for one
+fact; a paragraph holds at most one entity of each kind (one place, one year...),
+so a model has to tell what a question asks for and where that entity begins
+and ends.
 
 The training and validation splits draw their people, places, organisations,
 years, numbers and titles from disjoint pools: validation asks about entities
@@ -151,7 +153,10 @@ class Fact:
     questions: list[tuple[str, str]] = field(default_factory=list)  # (q, answer)
 
 
-N_FACT_KINDS = 6
+# Facts by position in _person_facts: born, joined, title, moved, count, chair.
+# A group never holds two facts whose answers are of one kind (two places,
+# two years, two organisations, two numbers).
+FACT_GROUPS = [(0, 1, 2), (0, 4), (1, 3), (3, 4, 5), (2, 3, 4, 5)]
 
 
 def _person_facts(person: str, pools: EntityPools, rng: random.Random) -> list[Fact]:
@@ -220,21 +225,23 @@ def _paragraph(
 ) -> dict[str, Any]:
     """One paragraph in the KorQuAD layout: context and its questions.
 
-    Each kind of fact appears once per paragraph, spread over one to three
-    people, so every question has one answer. Background sentences pad the
-    paragraph; a long one has enough of them to need several windows.
+    A paragraph is about one person and mentions at most one entity of each
+    kind (one place, one year, one organisation...), so every question has one
+    answer. Background sentences pad the paragraph; a long one has enough of
+    them to need several windows.
     """
-    people = rng.sample(pools.people, rng.randint(1, 3))
-    facts_by_person = {person: _person_facts(person, pools, rng) for person in people}
-    kinds = rng.sample(range(N_FACT_KINDS), rng.randint(3, N_FACT_KINDS))
+    person = rng.choice(pools.people)
+    facts = _person_facts(person, pools, rng)
+    group = rng.choice(FACT_GROUPS)
+    kinds = rng.sample(group, rng.randint(2, len(group)))
     sentences: list[str] = []
     candidates: list[tuple[str, str, int]] = []  # (question, answer, sentence index)
     for kind in kinds:
-        fact = facts_by_person[rng.choice(people)][kind]
+        fact = facts[kind]
         for question, answer in fact.questions:
             candidates.append((question, answer, len(sentences)))
         sentences.append(fact.sentence)
-    n_background = rng.randint(28, 40) if long else rng.randint(0, 3)
+    n_background = rng.randint(45, 75) if long else rng.randint(0, 3)
     for _ in range(n_background):
         # Insert before existing sentences, shifting the indices behind it.
         at = rng.randint(0, len(sentences))
@@ -266,13 +273,13 @@ def generate_korquad(
     split: str,
     n_questions: int,
     seed: int = 13,
-    long_fraction: float = 0.1,
+    long_fraction: float = 0.05,
 ) -> dict[str, Any]:
     """Build a KorQuAD-1.0-layout dict with about ``n_questions`` questions.
 
     ``split`` ("train" or "validation") selects the entity pool; the same seed
-    always gives the same data. ``long_fraction`` of the paragraphs describe
-    enough people to overflow a 384-token window.
+    always gives the same data. ``long_fraction`` of the paragraphs carry
+    enough background sentences to overflow a 384-token window.
     """
     if split not in ("train", "validation"):
         raise ValueError(f"split must be 'train' or 'validation', got {split!r}")

@@ -93,6 +93,7 @@ def build_tiny_electra(
     intermediate_size: int,
     max_position_embeddings: int,
     seed: int,
+    dropout: float = 0.1,
 ) -> ElectraForQuestionAnswering:
     """A randomly initialised ELECTRA discriminator with a span-prediction head."""
     import torch
@@ -107,6 +108,8 @@ def build_tiny_electra(
         intermediate_size=intermediate_size,
         max_position_embeddings=max_position_embeddings,
         pad_token_id=tokenizer.pad_token_id,
+        hidden_dropout_prob=dropout,
+        attention_probs_dropout_prob=dropout,
     )
     model = ElectraForQuestionAnswering(config)
     _init_sinusoidal_positions(model)

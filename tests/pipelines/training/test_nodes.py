@@ -22,6 +22,7 @@ TINY_DEMO = {
     "num_attention_heads": 2,
     "intermediate_size": 64,
     "max_position_embeddings": 128,
+    "dropout": 0.1,
     "seed": 0,
 }
 TOKENIZATION = {

@@ -41,6 +41,7 @@ def _demo_model(train_examples: datasets.Dataset, demo: dict[str, Any]) -> QAMod
         intermediate_size=demo["intermediate_size"],
         max_position_embeddings=demo["max_position_embeddings"],
         seed=demo["seed"],
+        dropout=demo["dropout"],
     )
     return QAModel(model=model, tokenizer=tokenizer)
 
