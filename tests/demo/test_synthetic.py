@@ -47,7 +47,12 @@ def test_same_seed_gives_the_same_data_and_another_seed_other_data():
 
 
 def test_sizes_follow_the_request(catalog_splits):
-    for split, requested in (("train", 4000), ("validation", 600)):
+    catalog = yaml.safe_load((CONF / "catalog.yml").read_text(encoding="utf-8"))
+    for split, entry in (
+        ("train", catalog["raw_train"]),
+        ("validation", catalog["raw_validation"]),
+    ):
+        requested = entry["n_questions"]
         records = qa_records(catalog_splits[split])
         # Whole paragraphs are added until the count is reached (at most 6 more).
         assert requested <= len(records) < requested + 6

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from itertools import chain
 
 from tokenizers import (
     Regex,
@@ -60,7 +61,11 @@ def train_wordpiece_tokenizer(
         initial_alphabet=sorted(set(alphabet)),
         show_progress=False,
     )
-    tokenizer.train_from_iterator(texts, trainer=trainer)
+    # A doubled character ("가가") puts both its word-initial and its "##"
+    # continuation form in the vocabulary; WordPiece turns a whole word into
+    # [UNK] when one of its characters has no piece for its position.
+    doubled = " ".join(character * 2 for character in sorted(set(alphabet)))
+    tokenizer.train_from_iterator(chain(texts, [doubled]), trainer=trainer)
     cls_id = tokenizer.token_to_id("[CLS]")
     sep_id = tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
