@@ -139,3 +139,18 @@ def test_tags_split_gpu_and_cpu_stages() -> None:
     assert gpu == {"fine_tune", "predict"}
     cpu = {node.name for node in default.only_nodes_with_tags("cpu").nodes}
     assert cpu == names - gpu
+
+
+def test_kedro_viz_build_draws_the_pipeline(project: Path) -> None:
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "HF_HUB_OFFLINE": "1"}
+    subprocess.run(
+        [sys.executable, "-m", "kedro", "viz", "build"],
+        cwd=project,
+        env=env,
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
+    graph = json.loads((project / "build" / "api" / "main").read_text())
+    names = {node["name"] for node in graph["nodes"]}
+    assert {"load", "fine_tune", "predict", "postprocess", "score"} <= names
