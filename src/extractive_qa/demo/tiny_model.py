@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable
 from itertools import chain
 
+import torch
 from tokenizers import (
     Regex,
     Tokenizer,
@@ -101,8 +102,6 @@ def build_tiny_electra(
     dropout: float = 0.1,
 ) -> ElectraForQuestionAnswering:
     """A randomly initialised ELECTRA discriminator with a span-prediction head."""
-    import torch
-
     torch.manual_seed(seed)
     config = ElectraConfig(
         vocab_size=len(tokenizer),
@@ -129,8 +128,6 @@ def _init_sinusoidal_positions(model: ElectraForQuestionAnswering) -> None:
     number before 년) in a few hundred steps instead of thousands. They are
     scaled to the spread of the randomly initialised token embeddings.
     """
-    import torch
-
     table = model.electra.embeddings.position_embeddings.weight
     n_positions, width = table.shape
     position = torch.arange(n_positions, dtype=torch.float32)[:, None]

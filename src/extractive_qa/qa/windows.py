@@ -181,7 +181,9 @@ def label_windows(
     return start_positions.astype(np.int32), end_positions.astype(np.int32)
 
 
-def cls_positions(tokenizer: PreTrainedTokenizerBase, windows: TokenizedWindows):
+def cls_positions(
+    tokenizer: PreTrainedTokenizerBase, windows: TokenizedWindows
+) -> np.ndarray:
     """Index of the CLS token in each window (0 unless a tokenizer puts it last)."""
     cls_id = tokenizer.cls_token_id
     if cls_id is None:
