@@ -131,3 +131,16 @@ def test_same_seed_gives_the_same_weights(korean_tokenizer):
         first["electra.embeddings.word_embeddings.weight"],
         other["electra.embeddings.word_embeddings.weight"],
     )
+
+
+def test_training_twice_gives_the_same_vocabulary_ids():
+    texts = [
+        "김민수는 1932년에 부산에서 태어났다.",
+        "이영희의 대표작은 《푸른 바다》이다.",
+        "박서준은 한별전자에 들어가 12년 동안 일했다.",
+    ] * 3
+    alphabet = "".join(sorted(set("".join(texts)) - {" "}))
+    first = train_wordpiece_tokenizer(texts, vocab_size=120, alphabet=alphabet)
+    second = train_wordpiece_tokenizer(texts, vocab_size=120, alphabet=alphabet)
+    assert first.get_vocab() == second.get_vocab()
+    assert first.convert_tokens_to_ids(["[PAD]", "[UNK]", "[CLS]"]) == [0, 1, 2]

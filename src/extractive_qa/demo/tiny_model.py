@@ -67,6 +67,13 @@ def train_wordpiece_tokenizer(
     # [UNK] when one of its characters has no piece for its position.
     doubled = " ".join(character * 2 for character in sorted(set(alphabet)))
     tokenizer.train_from_iterator(chain(texts, [doubled]), trainer=trainer)
+    # The trainer numbers tokens of equal rank in no fixed order; sorted ids keep
+    # a seed's model (whose embedding rows follow the ids) the same run to run.
+    learned = sorted(set(tokenizer.get_vocab()) - set(SPECIAL_TOKENS))
+    tokenizer.model = models.WordPiece(
+        vocab={token: i for i, token in enumerate(SPECIAL_TOKENS + learned)},
+        unk_token="[UNK]",
+    )
     cls_id = tokenizer.token_to_id("[CLS]")
     sep_id = tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
