@@ -10,6 +10,7 @@ from transformers import PreTrainedTokenizerFast
 
 from extractive_qa.demo.synthetic import generate_korquad, inventory_characters
 from extractive_qa.demo.tiny_model import train_wordpiece_tokenizer
+from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
 from extractive_qa.qa.features import build_train_features, build_validation_features
 from extractive_qa.qa.windows import WindowSettings, tokenize_windows
 
@@ -23,19 +24,6 @@ WRITING_QUESTION = "이영희는 어디에서 소설을 썼는가?"
 # Only the start of the long context holds the answer; the rest is filler.
 FILLER = "서울은 대한민국의 수도이다. "
 LONG_CONTEXT = BIRTH_CONTEXT + " " + FILLER * 8
-
-EXAMPLE_FEATURES = datasets.Features(
-    {
-        "id": datasets.Value("string"),
-        "title": datasets.Value("string"),
-        "context": datasets.Value("string"),
-        "question": datasets.Value("string"),
-        "answers": {
-            "text": datasets.Sequence(datasets.Value("string")),
-            "answer_start": datasets.Sequence(datasets.Value("int32")),
-        },
-    }
-)
 
 
 def example(example_id: str, context: str, question: str, answer: str | None) -> dict:
