@@ -10,8 +10,7 @@ KorQuAD rules instead of SQuAD's token-level ones.
 import datasets
 import evaluate
 
-from extractive_qa.metrics import scoring
-from extractive_qa.metrics import scoring_v2
+from extractive_qa.metrics import scoring, scoring_v2
 
 _DESCRIPTION = """\
 Exact match and F1 for extractive question answering where some questions have
