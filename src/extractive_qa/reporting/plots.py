@@ -28,16 +28,14 @@ def _draw_breakdown(axes, table: pd.DataFrame, title: str) -> None:
     width = 0.4
     axes.bar(positions - width / 2, table["exact_match"], width, label="EM")
     axes.bar(positions + width / 2, table["f1"], width, label="F1")
-    axes.set_xticks(positions, [str(group) for group in table["group"]])
-    for position, count in zip(positions, table["questions"], strict=True):
-        axes.annotate(
-            f"n={count}",
-            (position, 2),
-            ha="center",
-            fontsize=7,
-            color="white",
-        )
-    axes.set_ylim(0, 105)
+    axes.set_xticks(
+        positions,
+        [
+            f"{group}\nn={count}"
+            for group, count in zip(table["group"], table["questions"], strict=True)
+        ],
+    )
+    axes.set_ylim(0, 115)
     axes.set_title(title, fontsize=10)
     axes.set_ylabel("%")
 
@@ -56,7 +54,7 @@ def error_breakdown_figure(breakdown: pd.DataFrame) -> Figure:
             )
         for axes in panels[len(names) :]:
             axes.set_axis_off()
-        panels[0].legend(loc="lower right")
+        panels[0].legend(loc="upper right", ncols=2)
         figure.suptitle("검증 질문의 EM/F1 (KorQuAD 문자 단위 지표)")
         FigureCanvasAgg(figure).draw()
     return figure
