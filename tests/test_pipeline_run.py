@@ -53,6 +53,12 @@ WRITTEN = {
     "validation_logits": "data/07_model_output/validation_logits",
     "validation_predictions": "data/07_model_output/validation_predictions.json",
     "metrics": "data/08_reporting/metrics.json",
+    "validation_nbest": "data/07_model_output/validation_nbest.json",
+    "validation_null_odds": "data/07_model_output/validation_null_odds.json",
+    "question_scores": "data/08_reporting/question_scores.csv",
+    "error_breakdown": "data/08_reporting/error_breakdown.csv",
+    "error_breakdown_plot": "data/08_reporting/error_breakdown.png",
+    "worst_questions": "data/08_reporting/worst_questions.csv",
 }
 
 
