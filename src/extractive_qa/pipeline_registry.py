@@ -13,10 +13,9 @@ from extractive_qa.pipelines.error_analysis.pipeline import (
 def register_pipelines() -> dict[str, Pipeline]:
     """Every pipeline under ``pipelines/`` by folder name; ``__default__`` runs all.
 
-    ``training_report`` (the training-curve plot) stays out of the default until
-    fine_tune writes the ``training_curve`` entry it reads.
+    ``training_report`` plots the ``training_curve`` that fine_tune writes.
     """
     pipelines = find_pipelines(raise_errors=True)
-    pipelines["__default__"] = sum(pipelines.values())
     pipelines["training_report"] = create_training_report_pipeline()
+    pipelines["__default__"] = sum(pipelines.values())
     return pipelines
