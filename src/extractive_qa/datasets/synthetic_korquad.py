@@ -7,10 +7,12 @@ same JSON path as a real KorQuAD file. Delete the file to regenerate it.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from kedro.io.core import AbstractDataset
+from kedro_datasets._typing import JSONPreview
 from kedro_datasets.json import JSONDataset
 
 from extractive_qa.demo.synthetic import generate_korquad
@@ -67,6 +69,17 @@ class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
 
     def _exists(self) -> bool:
         return self._json.exists()
+
+    def preview(self, n_articles: int = 2) -> JSONPreview:
+        """The first ``n_articles`` articles (paragraphs and questions), for
+        kedro-viz."""
+        document = self.load()
+        return JSONPreview(
+            json.dumps(
+                {**document, "data": document["data"][:n_articles]},
+                ensure_ascii=False,
+            )
+        )
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": self._filepath, **self._generation}

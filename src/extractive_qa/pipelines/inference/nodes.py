@@ -6,6 +6,14 @@ from typing import Any
 
 import datasets
 
+from extractive_qa.qa.fingerprint import (
+    check_same,
+    check_value,
+    examples_fingerprint,
+    read_stamp,
+    stamp,
+    tokenizer_fingerprint,
+)
 from extractive_qa.qa.inference import predict_window_logits
 from extractive_qa.qa.nbest import nbest_records, rank_spans
 from extractive_qa.qa.spans import SpanSettings, best_spans, window_arrays
@@ -18,13 +26,26 @@ def predict(
     inference: dict[str, Any],
 ) -> datasets.Dataset:
     """Validation windows + fine-tuned model -> start/end logits per window."""
-    return predict_window_logits(
+    fingerprint = read_stamp(validation_features)
+    check_value(
+        "tokenizer",
+        "validation_features",
+        fingerprint and fingerprint.tokenizer,
+        "fine_tuned_model",
+        tokenizer_fingerprint(fine_tuned_model.tokenizer),
+        "Rebuild the windows with the model's tokenizer: "
+        "`kedro run --from-nodes=tokenize_validation`.",
+    )
+    logits = predict_window_logits(
         fine_tuned_model.model,
         validation_features,
         pad_token_id=fine_tuned_model.tokenizer.pad_token_id,
         batch_size=inference["batch_size"],
         device=inference["device"],
     )
+    if fingerprint is not None:
+        stamp(logits, fingerprint)
+    return logits
 
 
 def span_settings(postprocessing: dict[str, Any]) -> SpanSettings:
@@ -51,6 +72,7 @@ def postprocess(
     With ``version_2_with_negative`` the answer is "" when the null score beats
     the best span by more than ``postprocessing.null_score_diff_threshold``.
     """
+    check_inputs_match(validation_examples, validation_features, validation_logits)
     settings = span_settings(postprocessing)
     windows = window_arrays(validation_features, validation_logits)
     contexts = _contexts(validation_examples)
@@ -91,6 +113,7 @@ def rank_answers(
     """Examples, windows and logits -> ``validation_nbest`` (top answers with
     offsets, score, probability) and ``validation_null_odds`` (null score minus
     best span score; null when no span is valid)."""
+    check_inputs_match(validation_examples, validation_features, validation_logits)
     settings = span_settings(postprocessing)
     windows = window_arrays(validation_features, validation_logits)
     contexts = _contexts(validation_examples)
@@ -111,3 +134,30 @@ def rank_answers(
         for example_id, candidates in ranked.items()
     }
     return {"validation_nbest": nbest, "validation_null_odds": null_odds}
+
+
+def check_inputs_match(
+    validation_examples: datasets.Dataset,
+    validation_features: datasets.Dataset,
+    validation_logits: datasets.Dataset,
+) -> None:
+    """Stop when the logits were predicted for other windows, or the windows
+    were cut from other examples."""
+    features_fingerprint = read_stamp(validation_features)
+    check_same(
+        "validation_logits",
+        read_stamp(validation_logits),
+        "validation_features",
+        features_fingerprint,
+        "The logits were predicted for other windows; rerun "
+        "`kedro run --from-nodes=predict`.",
+    )
+    check_value(
+        "examples",
+        "validation_features",
+        features_fingerprint and features_fingerprint.examples,
+        "validation_examples",
+        examples_fingerprint(validation_examples),
+        "The windows were cut from other examples; rerun "
+        "`kedro run --from-nodes=tokenize_validation`.",
+    )
