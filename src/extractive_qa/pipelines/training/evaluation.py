@@ -20,11 +20,15 @@ from extractive_qa.metrics.scoring import (
     QAScores,
     korquad_exact_match,
     korquad_f1,
+    normalize_korquad_answer,
+    normalize_squad_answer,
     score_predictions,
     squad_exact_match,
     squad_f1,
 )
+from extractive_qa.metrics.scoring_v2 import score_with_no_answer
 from extractive_qa.qa.inference import predict_window_logits
+from extractive_qa.qa.nbest import answers_with_null, rank_spans
 from extractive_qa.qa.spans import SpanSettings, best_spans, window_arrays
 
 logger = logging.getLogger(__name__)
@@ -33,6 +37,7 @@ SCORERS: dict[str, tuple[AnswerScorer, AnswerScorer]] = {
     "korquad": (korquad_exact_match, korquad_f1),
     "squad": (squad_exact_match, squad_f1),
 }
+NORMALIZERS = {"korquad": normalize_korquad_answer, "squad": normalize_squad_answer}
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,9 @@ class SpanEvaluation:
     pad_token_id: int
     batch_size: int
     metric: str = "korquad"
+    # SQuAD v2: answers may be empty (null score vs best span), scored v2-style.
+    version_2_with_negative: bool = False
+    null_score_diff_threshold: float = 0.0
 
     def __post_init__(self) -> None:
         if self.metric not in SCORERS:
@@ -59,8 +67,20 @@ def predicted_answers(
     features: datasets.Dataset,
     logits: datasets.Dataset,
     spans: SpanSettings,
+    null_score_diff_threshold: float | None = None,
 ) -> dict[str, str]:
-    """``{example id: answer text}`` from window logits (empty when no span)."""
+    """``{example id: answer text}`` from window logits (empty when no span);
+    with a ``null_score_diff_threshold`` the SQuAD v2 answers (empty when the
+    null score wins)."""
+    if null_score_diff_threshold is not None:
+        ranked = rank_spans(
+            examples["id"],
+            features["example_id"],
+            window_arrays(features, logits),
+            spans,
+        )
+        contexts = dict(zip(examples["id"], examples["context"], strict=True))
+        return answers_with_null(ranked, contexts, null_score_diff_threshold)
     best = best_spans(
         examples["id"], features["example_id"], window_arrays(features, logits), spans
     )
@@ -83,18 +103,29 @@ def span_scores(model: PreTrainedModel, evaluation: SpanEvaluation) -> QAScores:
         # The model stays where the Trainer put it.
         device=str(next(model.parameters()).device),
     )
+    v2 = evaluation.version_2_with_negative
     answers = predicted_answers(
-        evaluation.examples, evaluation.features, logits, evaluation.spans
+        evaluation.examples,
+        evaluation.features,
+        logits,
+        evaluation.spans,
+        evaluation.null_score_diff_threshold if v2 else None,
     )
     examples = evaluation.examples
-    return score_predictions(
-        [{"id": i, "prediction_text": answers[i]} for i in examples["id"]],
-        [
-            {"id": i, "answers": a}
-            for i, a in zip(examples["id"], examples["answers"], strict=True)
-        ],
-        *SCORERS[evaluation.metric],
-    )
+    predictions = [{"id": i, "prediction_text": answers[i]} for i in examples["id"]]
+    references = [
+        {"id": i, "answers": a}
+        for i, a in zip(examples["id"], examples["answers"], strict=True)
+    ]
+    if v2:
+        result = score_with_no_answer(
+            predictions,
+            references,
+            NORMALIZERS[evaluation.metric],
+            *SCORERS[evaluation.metric],
+        )
+        return QAScores(exact_match=result["exact"], f1=result["f1"])
+    return score_predictions(predictions, references, *SCORERS[evaluation.metric])
 
 
 class SpanEvaluationTrainer(Trainer):

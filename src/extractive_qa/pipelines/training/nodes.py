@@ -199,6 +199,7 @@ def fine_tune(
     base_model: QAModel,
     training: dict[str, Any],
     postprocessing: dict[str, Any],
+    version_2_with_negative: bool = False,
 ) -> dict[str, Any]:
     """Training windows + base model, scored on the validation split as it
     trains -> the best model by F1 (same tokenizer) and the training curve."""
@@ -219,6 +220,8 @@ def fine_tune(
         pad_token_id=tokenizer.pad_token_id,
         batch_size=training["eval_batch_size"],
         metric=training["eval_metric"],
+        version_2_with_negative=version_2_with_negative,
+        null_score_diff_threshold=postprocessing.get("null_score_diff_threshold", 0.0),
     )
     trainer = SpanEvaluationTrainer(
         model=base_model.model,
