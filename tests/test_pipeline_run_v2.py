@@ -91,3 +91,23 @@ def test_error_reports_cover_every_question(project: Path) -> None:
     assert list(worst["f1"]) == sorted(worst["f1"])
     assert len(worst) == min(50, len(scores))
     assert (reporting / "error_breakdown.png").stat().st_size > 10_000
+
+
+def test_kedro_viz_can_preview_the_reports(project: Path) -> None:
+    with KedroSession.create(project_path=project, env="reduced_v2") as session:
+        catalog = session.load_context().catalog
+    table = catalog["error_breakdown"].preview(nrows=40)
+    assert table["columns"] == ["breakdown", "group", "questions", "exact_match", "f1"]
+    assert {row[0] for row in table["data"]} == {
+        "question_word",
+        "answer_length",
+        "context_length",
+        "window_count",
+    }
+    image = catalog["error_breakdown_plot"].preview()
+    # A base64 PNG: the signature \x89PNG encodes as "iVBORw0KGgo".
+    assert str(image).startswith("iVBORw0KGgo")
+    worst = catalog["worst_questions"].preview(nrows=5)
+    assert len(worst["data"]) == 5
+    nbest = catalog["validation_nbest"].preview()
+    assert len(nbest) > 0
