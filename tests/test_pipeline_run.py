@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
@@ -57,20 +55,11 @@ WRITTEN = {
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project(tmp_path_factory: pytest.TempPathFactory, project_factory) -> Path:
     """A project folder: the repository's conf plus the ``reduced`` env, run once."""
-    root = tmp_path_factory.mktemp("project")
-    shutil.copytree(
-        REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("*credentials*")
+    root = project_factory(
+        tmp_path_factory.mktemp("project"), REDUCED_CATALOG, REDUCED_PARAMETERS
     )
-    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    (root / "conf" / "local").mkdir(exist_ok=True)
-    # Kedro wants a source folder; the package itself is the installed one.
-    (root / "src").mkdir()
-    reduced = root / "conf" / "reduced"
-    reduced.mkdir()
-    (reduced / "catalog.yml").write_text(yaml.safe_dump(REDUCED_CATALOG))
-    (reduced / "parameters.yml").write_text(yaml.safe_dump(REDUCED_PARAMETERS))
     bootstrap_project(root)
     with KedroSession.create(project_path=root, env="reduced") as session:
         session.run()
