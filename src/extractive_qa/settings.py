@@ -2,9 +2,9 @@
 
 from kedro.config import OmegaConfigLoader
 
-from extractive_qa.hooks import HubAccessCheck, NodeTimer
+from extractive_qa.hooks import HubAccessCheck, NodeTimer, RawSourceCheck
 
-HOOKS = (HubAccessCheck(), NodeTimer())
+HOOKS = (HubAccessCheck(), RawSourceCheck(), NodeTimer())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

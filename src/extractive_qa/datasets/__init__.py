@@ -1,6 +1,12 @@
 """Custom Kedro datasets for this project."""
 
 from extractive_qa.datasets.model_directory import QAModelDataset, TokenizerDataset
+from extractive_qa.datasets.squad_json import SquadJSONDataset
 from extractive_qa.datasets.synthetic_korquad import SyntheticKorQuADDataset
 
-__all__ = ["QAModelDataset", "SyntheticKorQuADDataset", "TokenizerDataset"]
+__all__ = [
+    "QAModelDataset",
+    "SquadJSONDataset",
+    "SyntheticKorQuADDataset",
+    "TokenizerDataset",
+]
