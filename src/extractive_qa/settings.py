@@ -2,9 +2,17 @@
 
 from kedro.config import OmegaConfigLoader
 
+from extractive_qa.distributed import MainProcessSaves
 from extractive_qa.hooks import HubAccessCheck, NodeTimer, RawSourceCheck
+from extractive_qa.sharing import HubCredentials
 
-HOOKS = (HubAccessCheck(), RawSourceCheck(), NodeTimer())
+HOOKS = (
+    HubAccessCheck(),
+    RawSourceCheck(),
+    NodeTimer(),
+    HubCredentials(),
+    MainProcessSaves(),
+)
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -15,6 +15,7 @@ from extractive_qa.qa.fingerprint import (
     tokenizer_fingerprint,
 )
 from extractive_qa.qa.inference import predict_window_logits
+from extractive_qa.qa.nbest import nbest_records, rank_spans
 from extractive_qa.qa.spans import SpanSettings, best_spans, window_arrays
 from extractive_qa.qa_model import QAModel
 
@@ -47,24 +48,52 @@ def predict(
     return logits
 
 
+def span_settings(postprocessing: dict[str, Any]) -> SpanSettings:
+    """The ``postprocessing`` parameter group as span settings."""
+    return SpanSettings(
+        n_best_size=postprocessing["n_best_size"],
+        max_answer_length=postprocessing["max_answer_length"],
+    )
+
+
+def _contexts(examples: datasets.Dataset) -> dict[str, str]:
+    return dict(zip(examples["id"], examples["context"], strict=True))
+
+
 def postprocess(
     validation_examples: datasets.Dataset,
     validation_features: datasets.Dataset,
     validation_logits: datasets.Dataset,
     postprocessing: dict[str, Any],
+    version_2_with_negative: bool = False,
 ) -> dict[str, str]:
-    """Examples, windows and their logits -> ``{example id: answer text}``."""
+    """Examples, windows and their logits -> ``{example id: answer text}``.
+
+    With ``version_2_with_negative`` the answer is "" when the null score beats
+    the best span by more than ``postprocessing.null_score_diff_threshold``.
+    """
     check_inputs_match(validation_examples, validation_features, validation_logits)
-    settings = SpanSettings(
-        n_best_size=postprocessing["n_best_size"],
-        max_answer_length=postprocessing["max_answer_length"],
-    )
+    settings = span_settings(postprocessing)
     windows = window_arrays(validation_features, validation_logits)
+    contexts = _contexts(validation_examples)
+    if version_2_with_negative:
+        threshold = postprocessing.get("null_score_diff_threshold", 0.0)
+        ranked = rank_spans(
+            validation_examples["id"],
+            validation_features["example_id"],
+            windows,
+            settings,
+        )
+        return {
+            example_id: ""
+            if candidates.null_odds > threshold
+            else contexts[example_id][
+                candidates.spans[0].char_start : candidates.spans[0].char_end
+            ]
+            for example_id, candidates in ranked.items()
+        }
     spans = best_spans(
         validation_examples["id"], validation_features["example_id"], windows, settings
-    )
-    contexts = dict(
-        zip(validation_examples["id"], validation_examples["context"], strict=True)
     )
     return {
         example_id: ""
@@ -72,6 +101,39 @@ def postprocess(
         else contexts[example_id][span.char_start : span.char_end]
         for example_id, span in spans.items()
     }
+
+
+def rank_answers(
+    validation_examples: datasets.Dataset,
+    validation_features: datasets.Dataset,
+    validation_logits: datasets.Dataset,
+    postprocessing: dict[str, Any],
+    version_2_with_negative: bool = False,
+) -> dict[str, dict]:
+    """Examples, windows and logits -> ``validation_nbest`` (top answers with
+    offsets, score, probability) and ``validation_null_odds`` (null score minus
+    best span score; null when no span is valid)."""
+    check_inputs_match(validation_examples, validation_features, validation_logits)
+    settings = span_settings(postprocessing)
+    windows = window_arrays(validation_features, validation_logits)
+    contexts = _contexts(validation_examples)
+    ranked = rank_spans(
+        validation_examples["id"], validation_features["example_id"], windows, settings
+    )
+    nbest = {
+        example_id: nbest_records(
+            candidates,
+            contexts[example_id],
+            settings.n_best_size,
+            with_null=version_2_with_negative,
+        )
+        for example_id, candidates in ranked.items()
+    }
+    null_odds = {
+        example_id: candidates.null_odds if candidates.spans else None
+        for example_id, candidates in ranked.items()
+    }
+    return {"validation_nbest": nbest, "validation_null_odds": null_odds}
 
 
 def check_inputs_match(
