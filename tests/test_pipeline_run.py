@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import datasets
 import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
@@ -51,6 +52,9 @@ WRITTEN = {
     "validation_logits": "data/07_model_output/validation_logits",
     "validation_predictions": "data/07_model_output/validation_predictions.json",
     "metrics": "data/08_reporting/metrics.json",
+    "training_curve": "data/08_reporting/training_curve.json",
+    "train_data_quality": "data/08_reporting/train_data_quality.json",
+    "validation_data_quality": "data/08_reporting/validation_data_quality.json",
 }
 
 
@@ -143,3 +147,21 @@ def test_kedro_viz_build_draws_the_pipeline(project: Path) -> None:
     graph = json.loads((project / "build" / "api" / "main").read_text())
     names = {node["name"] for node in graph["nodes"]}
     assert {"load", "fine_tune", "predict", "postprocess", "score"} <= names
+
+
+def test_two_runs_with_the_same_seed_give_identical_results(
+    project: Path, tmp_path: Path, project_factory
+) -> None:
+    again = project_factory(tmp_path, REDUCED_CATALOG, REDUCED_PARAMETERS)
+    bootstrap_project(again)
+    with KedroSession.create(project_path=again, env="reduced") as session:
+        session.run()
+
+    for name in ("train_features", "validation_features", "validation_logits"):
+        first = datasets.load_from_disk(str(project / WRITTEN[name]))
+        second = datasets.load_from_disk(str(again / WRITTEN[name]))
+        assert first.data.table.equals(second.data.table), name
+        assert first.info.description == second.info.description, name
+    for name in ("validation_predictions", "metrics"):
+        first = json.loads((project / WRITTEN[name]).read_text())
+        assert first == json.loads((again / WRITTEN[name]).read_text()), name

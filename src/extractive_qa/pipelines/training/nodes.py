@@ -10,7 +10,6 @@ from typing import Any
 import datasets
 import torch
 from transformers import (
-    AutoModelForQuestionAnswering,
     AutoTokenizer,
     PreTrainedTokenizerBase,
     TrainingArguments,
@@ -37,7 +36,7 @@ from extractive_qa.qa.fingerprint import (
     tokenizer_fingerprint,
 )
 from extractive_qa.qa.inference import pick_device
-from extractive_qa.qa_model import QAModel
+from extractive_qa.qa_model import QAModel, load_qa_weights
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +73,7 @@ def _pretrained_model(checkpoint: str, trust_remote_code: bool) -> QAModel:
             f"{checkpoint}: the tokenizer is not a fast tokenizer; windows need "
             "offset mappings, which only fast tokenizers give."
         )
-    model = AutoModelForQuestionAnswering.from_pretrained(
-        checkpoint, trust_remote_code=trust_remote_code, use_safetensors=None
-    )
+    model = load_qa_weights(checkpoint, trust_remote_code=trust_remote_code)
     return QAModel(model=model, tokenizer=tokenizer)
 
 
