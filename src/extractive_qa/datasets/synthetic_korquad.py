@@ -31,6 +31,7 @@ class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
           split: train
           n_questions: 4000
           seed: 13
+          unanswerable_fraction: 0.0   # > 0 adds SQuAD v2 questions without answer
     """
 
     def __init__(
@@ -41,6 +42,7 @@ class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
         n_questions: int,
         seed: int = 13,
         long_fraction: float = 0.05,
+        unanswerable_fraction: float = 0.0,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._json = JSONDataset(
@@ -52,6 +54,7 @@ class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
             "n_questions": n_questions,
             "seed": seed,
             "long_fraction": long_fraction,
+            "unanswerable_fraction": unanswerable_fraction,
         }
         self.metadata = metadata
 
