@@ -192,9 +192,7 @@ def _project_chain(
     return own_predict, own_post
 
 
-def _row(
-    stage: str, ref: Measurement, own: Measurement, target: float
-) -> StageRow:
+def _row(stage: str, ref: Measurement, own: Measurement, target: float) -> StageRow:
     return StageRow(
         stage,
         "s",
@@ -252,15 +250,24 @@ def benchmark_inference(
     }
     samples = len(features.project_train) * training.epochs
     rows = [
-        _row("feature preparation (train + validation)", features.reference,
-             features.project, 1.5),
+        _row(
+            "feature preparation (train + validation)",
+            features.reference,
+            features.project,
+            1.5,
+        ),
         StageRow(
             "features on disk (Arrow, train + validation)",
             "MiB",
-            sum(map(disk_bytes, (features.reference_train,
-                                 features.reference_validation))) / 2**20,
-            sum(map(disk_bytes, (features.project_train,
-                                 features.project_validation))) / 2**20,
+            sum(
+                map(
+                    disk_bytes,
+                    (features.reference_train, features.reference_validation),
+                )
+            )
+            / 2**20,
+            sum(map(disk_bytes, (features.project_train, features.project_validation)))
+            / 2**20,
             0.6,
         ),
         StageRow(

@@ -61,9 +61,7 @@ def check_labels(reference: datasets.Dataset, project: datasets.Dataset) -> int:
     return len(project)
 
 
-def check_answers(
-    reference: dict[str, str], project: dict[str, str], what: str
-) -> int:
+def check_answers(reference: dict[str, str], project: dict[str, str], what: str) -> int:
     """Identical answer text for every question; the number of questions."""
     if set(reference) != set(project):
         missing = sorted(set(reference) ^ set(project))

@@ -34,9 +34,7 @@ def reference_features(
     settings = window_settings(tokenization)
     return (
         reference.build_features(train_examples, tokenizer, settings, train=True),
-        reference.build_features(
-            validation_examples, tokenizer, settings, train=False
-        ),
+        reference.build_features(validation_examples, tokenizer, settings, train=False),
     )
 
 
