@@ -1,6 +1,12 @@
 """Custom Kedro datasets for this project."""
 
+from extractive_qa.datasets.arrow_table import ArrowTableDataset
 from extractive_qa.datasets.model_directory import QAModelDataset, TokenizerDataset
 from extractive_qa.datasets.synthetic_korquad import SyntheticKorQuADDataset
 
-__all__ = ["QAModelDataset", "SyntheticKorQuADDataset", "TokenizerDataset"]
+__all__ = [
+    "ArrowTableDataset",
+    "QAModelDataset",
+    "SyntheticKorQuADDataset",
+    "TokenizerDataset",
+]

@@ -14,6 +14,7 @@ Example catalog entry::
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -23,6 +24,7 @@ from typing import Any, ClassVar, TypeVar
 
 import fsspec
 from kedro.io.core import AbstractDataset, DatasetError, get_protocol_and_path
+from kedro_datasets._typing import JSONPreview
 from transformers import (
     AutoModelForQuestionAnswering,
     AutoTokenizer,
@@ -107,6 +109,16 @@ class _PretrainedDirectoryDataset(AbstractDataset[_Saved, _Saved]):
 
     def _exists(self) -> bool:
         return self._fs.exists(f"{self._path}/{self.MARKER}")
+
+    def preview(self) -> JSONPreview:
+        """The directory's ``MARKER`` file (model config, tokenizer settings)
+        and the files beside it, for kedro-viz; no weights are read."""
+        with self._fs.open(f"{self._path}/{self.MARKER}", "r") as marker:
+            settings = json.load(marker)
+        files = sorted(
+            Path(entry).name for entry in self._fs.ls(self._path, detail=False)
+        )
+        return JSONPreview(json.dumps({"files": files, self.MARKER: settings}))
 
     def load(self) -> _Saved:
         if not self._exists():

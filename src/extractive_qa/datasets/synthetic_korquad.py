@@ -7,10 +7,12 @@ same JSON path as a real KorQuAD file. Delete the file to regenerate it.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from kedro.io.core import AbstractDataset
+from kedro_datasets._typing import JSONPreview
 from kedro_datasets.json import JSONDataset
 
 from extractive_qa.demo.synthetic import generate_korquad
@@ -29,6 +31,7 @@ class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
           split: train
           n_questions: 4000
           seed: 13
+          unanswerable_fraction: 0.0   # > 0 adds SQuAD v2 questions without answer
     """
 
     def __init__(
@@ -39,6 +42,7 @@ class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
         n_questions: int,
         seed: int = 13,
         long_fraction: float = 0.05,
+        unanswerable_fraction: float = 0.0,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._json = JSONDataset(
@@ -50,6 +54,7 @@ class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
             "n_questions": n_questions,
             "seed": seed,
             "long_fraction": long_fraction,
+            "unanswerable_fraction": unanswerable_fraction,
         }
         self.metadata = metadata
 
@@ -64,6 +69,17 @@ class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
 
     def _exists(self) -> bool:
         return self._json.exists()
+
+    def preview(self, n_articles: int = 2) -> JSONPreview:
+        """The first ``n_articles`` articles (paragraphs and questions), for
+        kedro-viz."""
+        document = self.load()
+        return JSONPreview(
+            json.dumps(
+                {**document, "data": document["data"][:n_articles]},
+                ensure_ascii=False,
+            )
+        )
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": self._filepath, **self._generation}

@@ -221,14 +221,20 @@ def _person_facts(person: str, pools: EntityPools, rng: random.Random) -> list[F
 
 
 def _paragraph(
-    pools: EntityPools, rng: random.Random, long: bool, id_prefix: str
+    pools: EntityPools,
+    rng: random.Random,
+    long: bool,
+    id_prefix: str,
+    unanswerable_fraction: float = 0.0,
 ) -> dict[str, Any]:
     """One paragraph in the KorQuAD layout: context and its questions.
 
     A paragraph is about one person and mentions at most one entity of each
     kind (one place, one year, one organisation...), so every question has one
     answer. Background sentences pad the paragraph; a long one has enough of
-    them to need several windows.
+    them to need several windows. With ``unanswerable_fraction`` that share of
+    the questions ask, about the same person, for a fact the paragraph leaves
+    out: they have no answer in the context (SQuAD v2 style).
     """
     person = rng.choice(pools.people)
     facts = _person_facts(person, pools, rng)
@@ -253,10 +259,24 @@ def _paragraph(
         starts.append(len(context))
         context += sentence + " "
     context = context.rstrip()
+    chosen = rng.sample(candidates, min(len(candidates), rng.randint(3, 6)))
+    if unanswerable_fraction > 0:
+        # Only drawn when asked for, so the answerable data keeps its seed.
+        chosen = _swap_in_unanswerable(
+            chosen, facts, kinds, person, rng, unanswerable_fraction
+        )
     qas = []
-    for number, (question, answer, index) in enumerate(
-        rng.sample(candidates, min(len(candidates), rng.randint(3, 6)))
-    ):
+    for number, (question, answer, index) in enumerate(chosen):
+        if answer is None:
+            qas.append(
+                {
+                    "id": f"{id_prefix}-{number}",
+                    "question": question,
+                    "answers": [],
+                    "is_impossible": True,
+                }
+            )
+            continue
         answer_start = context.index(answer, starts[index])
         qas.append(
             {
@@ -268,21 +288,57 @@ def _paragraph(
     return {"context": context, "qas": qas}
 
 
+def _swap_in_unanswerable(
+    chosen: list[tuple[str, str, int]],
+    facts: list[Fact],
+    kinds: list[int],
+    person: str,
+    rng: random.Random,
+    fraction: float,
+) -> list[tuple[str, str | None, int]]:
+    """Replace each chosen question, with probability ``fraction``, by one about
+    a fact left out of the paragraph (answer None). Questions whose answer is
+    the person are not used: the person is in the paragraph."""
+    absent = [
+        question
+        for kind, fact in enumerate(facts)
+        if kind not in kinds
+        for question, answer in fact.questions
+        if answer != person
+    ]
+    rng.shuffle(absent)
+    swapped: list[tuple[str, str | None, int]] = []
+    for question, answer, index in chosen:
+        if absent and rng.random() < fraction:
+            swapped.append((absent.pop(), None, -1))
+        else:
+            swapped.append((question, answer, index))
+    return swapped
+
+
 def generate_korquad(
     *,
     split: str,
     n_questions: int,
     seed: int = 13,
     long_fraction: float = 0.05,
+    unanswerable_fraction: float = 0.0,
 ) -> dict[str, Any]:
     """Build a KorQuAD-1.0-layout dict with about ``n_questions`` questions.
 
     ``split`` ("train" or "validation") selects the entity pool; the same seed
     always gives the same data. ``long_fraction`` of the paragraphs carry
-    enough background sentences to overflow a 384-token window.
+    enough background sentences to overflow a 384-token window; about
+    ``unanswerable_fraction`` of the questions have no answer (``answers: []``,
+    ``is_impossible: true``, the SQuAD v2 layout).
     """
     if split not in ("train", "validation"):
         raise ValueError(f"split must be 'train' or 'validation', got {split!r}")
+    if not 0.0 <= unanswerable_fraction < 1.0:
+        raise ValueError(
+            f"unanswerable_fraction must be in [0, 1), got {unanswerable_fraction}; "
+            "set it in the catalog entry of the synthetic dataset."
+        )
     train_pools, validation_pools = entity_pools(seed)
     pools = train_pools if split == "train" else validation_pools
     rng = random.Random(f"{seed}-{split}")
@@ -291,10 +347,15 @@ def generate_korquad(
     while total < n_questions:
         number = len(articles)
         long = rng.random() < long_fraction
-        paragraph = _paragraph(pools, rng, long, f"{split}-{number:05d}")
+        paragraph = _paragraph(
+            pools, rng, long, f"{split}-{number:05d}", unanswerable_fraction
+        )
         total += len(paragraph["qas"])
         articles.append({"title": f"인물 {number}", "paragraphs": [paragraph]})
-    return {"version": "synthetic-korquad-1.0", "data": articles}
+    version = (
+        "synthetic-squad-2.0" if unanswerable_fraction else "synthetic-korquad-1.0"
+    )
+    return {"version": version, "data": articles}
 
 
 def inventory_characters() -> str:

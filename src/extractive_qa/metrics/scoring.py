@@ -128,7 +128,8 @@ def score_predictions(
         if not gold_answers:
             raise ValueError(
                 f"Reference id {question_id!r} has no gold answers; unanswerable "
-                "questions need a SQuAD v2 style metric."
+                "questions need a SQuAD v2 style metric: set "
+                "version_2_with_negative: true (or run with --env squad_v2)."
             )
         prediction = predicted[question_id]
         exact_total += max(exact_fn(prediction, gold) for gold in gold_answers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import datasets
 import pytest
 import torch
@@ -9,7 +11,9 @@ from transformers import ElectraForQuestionAnswering
 
 from extractive_qa.demo.synthetic import generate_korquad
 from extractive_qa.pipelines.data_loading.nodes import to_examples
-from extractive_qa.pipelines.features.nodes import tokenize_train
+from extractive_qa.pipelines.evaluation.nodes import score
+from extractive_qa.pipelines.features.nodes import tokenize_train, tokenize_validation
+from extractive_qa.pipelines.inference.nodes import postprocess, predict
 from extractive_qa.pipelines.training.nodes import fine_tune, prepare_model
 from extractive_qa.qa.batching import WindowCollator
 from extractive_qa.qa_model import QAModel
@@ -42,6 +46,15 @@ def train_examples() -> datasets.Dataset:
     return to_examples(document, "raw_train")
 
 
+@pytest.fixture(scope="module")
+def validation_examples() -> datasets.Dataset:
+    """A dozen synthetic validation questions."""
+    document = generate_korquad(
+        split="validation", n_questions=12, seed=3, long_fraction=0.0
+    )
+    return to_examples(document, "raw_validation")
+
+
 def demo_model_parameters(**overrides) -> dict:
     return {"checkpoint": None, "trust_remote_code": False, "demo": TINY_DEMO} | (
         overrides
@@ -62,7 +75,15 @@ def training_parameters(output_dir: str) -> dict:
         "sampling_strategy": "group_by_length",
         "logging_steps": 50,
         "dataloader_num_workers": 0,
+        "keep_checkpoints": False,
+        "eval_strategy": "epoch",
+        "eval_steps": None,
+        "eval_metric": "korquad",
+        "eval_batch_size": 32,
     }
+
+
+POSTPROCESSING = {"n_best_size": 20, "max_answer_length": 30}
 
 
 def span_loss(model: torch.nn.Module, features: datasets.Dataset, pad_id: int) -> float:
@@ -108,15 +129,26 @@ def test_checkpoint_directory_is_loaded_with_from_pretrained(
         assert torch.equal(tensor, expected[name]), name
 
 
-def test_fine_tune_changes_the_weights_and_lowers_the_loss(train_examples, tmp_path):
+def test_fine_tune_changes_the_weights_and_lowers_the_loss(
+    train_examples, validation_examples, tmp_path
+):
     base = prepare_model(train_examples, demo_model_parameters())["base_model"]
     features = tokenize_train(train_examples, base.tokenizer, TOKENIZATION)
     features = features.select(range(min(64, len(features))))
+    validation = tokenize_validation(validation_examples, base.tokenizer, TOKENIZATION)
     pad_id = base.tokenizer.pad_token_id
     before = {k: v.clone() for k, v in base.model.state_dict().items()}
     loss_before = span_loss(base.model, features, pad_id)
 
-    tuned = fine_tune(features, base, training_parameters(str(tmp_path / "work")))
+    outputs = fine_tune(
+        features,
+        validation_examples,
+        validation,
+        base,
+        training_parameters(str(tmp_path / "work")),
+        POSTPROCESSING,
+    )
+    tuned = outputs["fine_tuned_model"]
 
     assert isinstance(tuned, QAModel)
     assert tuned.tokenizer is base.tokenizer
@@ -125,3 +157,46 @@ def test_fine_tune_changes_the_weights_and_lowers_the_loss(train_examples, tmp_p
     assert "qa_outputs.weight" in changed
     assert any(name.startswith("electra.encoder") for name in changed)
     assert span_loss(tuned.model, features, pad_id) < loss_before
+
+
+def test_fine_tune_returns_the_best_epoch_by_f1_and_its_curve(
+    train_examples, validation_examples, tmp_path
+):
+    base = prepare_model(train_examples, demo_model_parameters())["base_model"]
+    features = tokenize_train(train_examples, base.tokenizer, TOKENIZATION)
+    validation = tokenize_validation(validation_examples, base.tokenizer, TOKENIZATION)
+    parameters = training_parameters(str(tmp_path / "work")) | {
+        "num_train_epochs": 3,
+        "learning_rate": 3.0e-3,
+        "logging_steps": 2,
+    }
+
+    outputs = fine_tune(
+        features, validation_examples, validation, base, parameters, POSTPROCESSING
+    )
+
+    curve = outputs["training_curve"]
+    assert all(
+        set(record) == {"epoch", "step", "train_loss", "eval_exact_match", "eval_f1"}
+        for record in curve
+    )
+    json.dumps(curve)  # the catalog writes it as JSON
+    evaluated = [r for r in curve if r["eval_f1"] is not None]
+    assert [r["epoch"] for r in evaluated] == [1.0, 2.0, 3.0]
+    # Epochs differ, so picking the best is a real choice.
+    assert len({r["eval_f1"] for r in evaluated}) > 1
+    assert all(isinstance(r["step"], int) for r in curve)
+    assert any(r["train_loss"] is not None for r in curve)
+    # The pipeline's own predict/postprocess/score on the returned model give the
+    # best F1 of the curve: evaluation is the real metric and the best is kept.
+    model = outputs["fine_tuned_model"]
+    logits = predict(validation, model, {"batch_size": 32, "device": "cpu"})
+    answers = postprocess(validation_examples, validation, logits, POSTPROCESSING)
+    report = score(validation_examples, answers)
+    best = max(evaluated, key=lambda r: r["eval_f1"])
+    assert report["korquad"]["f1"] == pytest.approx(best["eval_f1"], abs=1e-3)
+    assert report["korquad"]["exact_match"] == pytest.approx(
+        best["eval_exact_match"], abs=1e-3
+    )
+    # Finished runs leave no checkpoints behind unless asked to.
+    assert not list((tmp_path / "work").glob("run-*/checkpoint-*"))

@@ -13,6 +13,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=dict(
                     validation_examples="validation_examples",
                     validation_predictions="validation_predictions",
+                    validation_null_odds="validation_null_odds",
+                    version_2_with_negative="params:version_2_with_negative",
                 ),
                 outputs="metrics",
                 name="score",

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Any
 
 import datasets
+import numpy as np
 from transformers import PreTrainedTokenizerBase
 
 from extractive_qa.qa.features import build_train_features, build_validation_features
+from extractive_qa.qa.fingerprint import feature_fingerprint, stamp
 from extractive_qa.qa.windows import WindowSettings
+
+logger = logging.getLogger(__name__)
 
 
 def window_settings(tokenization: dict[str, Any]) -> WindowSettings:
@@ -20,18 +26,54 @@ def window_settings(tokenization: dict[str, Any]) -> WindowSettings:
     )
 
 
+def count_long_questions(
+    tokenizer: PreTrainedTokenizerBase, questions: Sequence[str], limit: int
+) -> int:
+    """How many questions are longer than ``limit`` tokens (and so get cut)."""
+    if not questions:
+        return 0
+    token_ids = tokenizer([q.lstrip() for q in questions], add_special_tokens=False)[
+        "input_ids"
+    ]
+    return int(np.sum(np.fromiter(map(len, token_ids), dtype=np.int64) > limit))
+
+
+def _report_long_questions(
+    split: str,
+    examples: datasets.Dataset,
+    tokenizer: PreTrainedTokenizerBase,
+    limit: int,
+) -> None:
+    n_long = count_long_questions(tokenizer, examples["question"], limit)
+    if n_long:
+        logger.warning(
+            "%s: %d of %d questions are longer than max_query_length (%d tokens) "
+            "and were cut to it; raise tokenization.max_query_length to keep more "
+            "of them.",
+            split,
+            n_long,
+            len(examples),
+            limit,
+        )
+    else:
+        logger.info("%s: no question is longer than %d tokens", split, limit)
+
+
 def tokenize_train(
     train_examples: datasets.Dataset,
     tokenizer: PreTrainedTokenizerBase,
     tokenization: dict[str, Any],
 ) -> datasets.Dataset:
     """Training examples -> labelled windows (start/end token of the answer)."""
-    return build_train_features(
-        train_examples,
-        tokenizer,
-        window_settings(tokenization),
-        chunk_size=tokenization["chunk_size"],
+    settings = window_settings(tokenization)
+    _report_long_questions(
+        "train_examples", train_examples, tokenizer, settings.max_query_length
     )
+    features = build_train_features(
+        train_examples, tokenizer, settings, chunk_size=tokenization["chunk_size"]
+    )
+    stamp(features, feature_fingerprint(train_examples, tokenizer, settings))
+    return features
 
 
 def tokenize_validation(
@@ -40,9 +82,12 @@ def tokenize_validation(
     tokenization: dict[str, Any],
 ) -> datasets.Dataset:
     """Validation examples -> windows with example ids and context offsets."""
-    return build_validation_features(
-        validation_examples,
-        tokenizer,
-        window_settings(tokenization),
-        chunk_size=tokenization["chunk_size"],
+    settings = window_settings(tokenization)
+    _report_long_questions(
+        "validation_examples", validation_examples, tokenizer, settings.max_query_length
     )
+    features = build_validation_features(
+        validation_examples, tokenizer, settings, chunk_size=tokenization["chunk_size"]
+    )
+    stamp(features, feature_fingerprint(validation_examples, tokenizer, settings))
+    return features

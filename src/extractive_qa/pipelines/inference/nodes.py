@@ -6,7 +6,16 @@ from typing import Any
 
 import datasets
 
+from extractive_qa.qa.fingerprint import (
+    check_same,
+    check_value,
+    examples_fingerprint,
+    read_stamp,
+    stamp,
+    tokenizer_fingerprint,
+)
 from extractive_qa.qa.inference import predict_window_logits
+from extractive_qa.qa.nbest import nbest_records, rank_spans
 from extractive_qa.qa.spans import SpanSettings, best_spans, window_arrays
 from extractive_qa.qa_model import QAModel
 
@@ -17,13 +26,39 @@ def predict(
     inference: dict[str, Any],
 ) -> datasets.Dataset:
     """Validation windows + fine-tuned model -> start/end logits per window."""
-    return predict_window_logits(
+    fingerprint = read_stamp(validation_features)
+    check_value(
+        "tokenizer",
+        "validation_features",
+        fingerprint and fingerprint.tokenizer,
+        "fine_tuned_model",
+        tokenizer_fingerprint(fine_tuned_model.tokenizer),
+        "Rebuild the windows with the model's tokenizer: "
+        "`kedro run --from-nodes=tokenize_validation`.",
+    )
+    logits = predict_window_logits(
         fine_tuned_model.model,
         validation_features,
         pad_token_id=fine_tuned_model.tokenizer.pad_token_id,
         batch_size=inference["batch_size"],
         device=inference["device"],
     )
+    if fingerprint is not None:
+        stamp(logits, fingerprint)
+    return logits
+
+
+def span_settings(postprocessing: dict[str, Any]) -> SpanSettings:
+    """The ``postprocessing`` parameter group as span settings."""
+    return SpanSettings(
+        n_best_size=postprocessing["n_best_size"],
+        max_answer_length=postprocessing["max_answer_length"],
+    )
+
+
+def _contexts(examples: datasets.Dataset) -> dict[str, str]:
+    # [:] reads each column in one call instead of row by row.
+    return dict(zip(examples["id"][:], examples["context"][:], strict=True))
 
 
 def postprocess(
@@ -31,23 +66,35 @@ def postprocess(
     validation_features: datasets.Dataset,
     validation_logits: datasets.Dataset,
     postprocessing: dict[str, Any],
+    version_2_with_negative: bool = False,
 ) -> dict[str, str]:
-    """Examples, windows and their logits -> ``{example id: answer text}``."""
-    settings = SpanSettings(
-        n_best_size=postprocessing["n_best_size"],
-        max_answer_length=postprocessing["max_answer_length"],
-    )
+    """Examples, windows and their logits -> ``{example id: answer text}``.
+
+    With ``version_2_with_negative`` the answer is "" when the null score beats
+    the best span by more than ``postprocessing.null_score_diff_threshold``.
+    """
+    check_inputs_match(validation_examples, validation_features, validation_logits)
+    settings = span_settings(postprocessing)
     windows = window_arrays(validation_features, validation_logits)
+    contexts = _contexts(validation_examples)
+    if version_2_with_negative:
+        threshold = postprocessing.get("null_score_diff_threshold", 0.0)
+        ranked = rank_spans(
+            validation_examples["id"],
+            validation_features["example_id"],
+            windows,
+            settings,
+        )
+        return {
+            example_id: ""
+            if candidates.null_odds > threshold
+            else contexts[example_id][
+                candidates.spans[0].char_start : candidates.spans[0].char_end
+            ]
+            for example_id, candidates in ranked.items()
+        }
     spans = best_spans(
         validation_examples["id"], validation_features["example_id"], windows, settings
-    )
-    # [:] reads each column in one call instead of row by row.
-    contexts = dict(
-        zip(
-            validation_examples["id"][:],
-            validation_examples["context"][:],
-            strict=True,
-        )
     )
     return {
         example_id: ""
@@ -55,3 +102,63 @@ def postprocess(
         else contexts[example_id][span.char_start : span.char_end]
         for example_id, span in spans.items()
     }
+
+
+def rank_answers(
+    validation_examples: datasets.Dataset,
+    validation_features: datasets.Dataset,
+    validation_logits: datasets.Dataset,
+    postprocessing: dict[str, Any],
+    version_2_with_negative: bool = False,
+) -> dict[str, dict]:
+    """Examples, windows and logits -> ``validation_nbest`` (top answers with
+    offsets, score, probability) and ``validation_null_odds`` (null score minus
+    best span score; null when no span is valid)."""
+    check_inputs_match(validation_examples, validation_features, validation_logits)
+    settings = span_settings(postprocessing)
+    windows = window_arrays(validation_features, validation_logits)
+    contexts = _contexts(validation_examples)
+    ranked = rank_spans(
+        validation_examples["id"], validation_features["example_id"], windows, settings
+    )
+    nbest = {
+        example_id: nbest_records(
+            candidates,
+            contexts[example_id],
+            settings.n_best_size,
+            with_null=version_2_with_negative,
+        )
+        for example_id, candidates in ranked.items()
+    }
+    null_odds = {
+        example_id: candidates.null_odds if candidates.spans else None
+        for example_id, candidates in ranked.items()
+    }
+    return {"validation_nbest": nbest, "validation_null_odds": null_odds}
+
+
+def check_inputs_match(
+    validation_examples: datasets.Dataset,
+    validation_features: datasets.Dataset,
+    validation_logits: datasets.Dataset,
+) -> None:
+    """Stop when the logits were predicted for other windows, or the windows
+    were cut from other examples."""
+    features_fingerprint = read_stamp(validation_features)
+    check_same(
+        "validation_logits",
+        read_stamp(validation_logits),
+        "validation_features",
+        features_fingerprint,
+        "The logits were predicted for other windows; rerun "
+        "`kedro run --from-nodes=predict`.",
+    )
+    check_value(
+        "examples",
+        "validation_features",
+        features_fingerprint and features_fingerprint.examples,
+        "validation_examples",
+        examples_fingerprint(validation_examples),
+        "The windows were cut from other examples; rerun "
+        "`kedro run --from-nodes=tokenize_validation`.",
+    )

@@ -1,8 +1,9 @@
-"""predict and postprocess: validation_features -> logits -> predictions."""
+"""predict, postprocess, rank_answers: validation_features -> logits ->
+predictions, n-best lists and null odds."""
 
 from kedro.pipeline import Pipeline, node
 
-from extractive_qa.pipelines.inference.nodes import postprocess, predict
+from extractive_qa.pipelines.inference.nodes import postprocess, predict, rank_answers
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -26,9 +27,26 @@ def create_pipeline(**kwargs) -> Pipeline:
                     validation_features="validation_features",
                     validation_logits="validation_logits",
                     postprocessing="params:postprocessing",
+                    version_2_with_negative="params:version_2_with_negative",
                 ),
                 outputs="validation_predictions",
                 name="postprocess",
+                tags=["cpu"],
+            ),
+            node(
+                rank_answers,
+                inputs=dict(
+                    validation_examples="validation_examples",
+                    validation_features="validation_features",
+                    validation_logits="validation_logits",
+                    postprocessing="params:postprocessing",
+                    version_2_with_negative="params:version_2_with_negative",
+                ),
+                outputs=dict(
+                    validation_nbest="validation_nbest",
+                    validation_null_odds="validation_null_odds",
+                ),
+                name="rank_answers",
                 tags=["cpu"],
             ),
         ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import shutil
+from pathlib import Path
 from typing import Any
 
 import datasets
@@ -11,14 +13,31 @@ from transformers import (
     AutoModelForQuestionAnswering,
     AutoTokenizer,
     PreTrainedTokenizerBase,
-    Trainer,
     TrainingArguments,
 )
 
 from extractive_qa.demo.synthetic import inventory_characters
 from extractive_qa.demo.tiny_model import build_tiny_electra, train_wordpiece_tokenizer
+from extractive_qa.pipelines.training.checkpoints import (
+    last_complete_checkpoint,
+    note_other_runs,
+    run_directory,
+    run_fingerprint,
+)
+from extractive_qa.pipelines.training.evaluation import (
+    SpanEvaluation,
+    SpanEvaluationTrainer,
+    training_curve,
+)
 from extractive_qa.qa.batching import WindowCollator
+from extractive_qa.qa.fingerprint import (
+    check_value,
+    examples_fingerprint,
+    read_stamp,
+    tokenizer_fingerprint,
+)
 from extractive_qa.qa.inference import pick_device
+from extractive_qa.qa.spans import SpanSettings
 from extractive_qa.qa_model import QAModel
 
 logger = logging.getLogger(__name__)
@@ -85,12 +104,15 @@ def prepare_model(
     return {"tokenizer": qa_model.tokenizer, "base_model": qa_model}
 
 
-def training_arguments(training: dict[str, Any]) -> TrainingArguments:
-    """The ``training`` parameter group as ``TrainingArguments``."""
+def training_arguments(training: dict[str, Any], output_dir: str) -> TrainingArguments:
+    """The ``training`` parameter group as ``TrainingArguments`` writing checkpoints
+    to ``output_dir``; evaluation and checkpoints happen together, so the best
+    checkpoint by F1 can be reloaded at the end."""
     on_gpu = pick_device().type == "cuda"
     bf16 = on_gpu and training["bf16_on_gpu"] and torch.cuda.is_bf16_supported()
+    strategy = training["eval_strategy"]
     return TrainingArguments(
-        output_dir=training["output_dir"],
+        output_dir=output_dir,
         learning_rate=training["learning_rate"],
         num_train_epochs=training["num_train_epochs"],
         per_device_train_batch_size=training["batch_size"],
@@ -104,31 +126,125 @@ def training_arguments(training: dict[str, Any]) -> TrainingArguments:
         tf32=bf16 or None,
         train_sampling_strategy=training["sampling_strategy"],
         logging_steps=training["logging_steps"],
-        save_strategy="no",
+        eval_strategy=strategy,
+        eval_steps=training["eval_steps"] if strategy == "steps" else None,
+        save_strategy=strategy,
+        save_steps=training["eval_steps"] if strategy == "steps" else None,
+        # The Trainer also keeps the best checkpoint when it is not the last one.
+        save_total_limit=1,
+        load_best_model_at_end=True,
+        metric_for_best_model="f1",
+        greater_is_better=True,
         report_to=[],
         dataloader_num_workers=training["dataloader_num_workers"],
     )
 
 
+def check_training_inputs(
+    train_features: datasets.Dataset,
+    validation_examples: datasets.Dataset,
+    validation_features: datasets.Dataset,
+    base_model: QAModel,
+) -> None:
+    """Stop when the windows were cut with another tokenizer than the model's,
+    or the validation windows from other examples."""
+    model_tokenizer = tokenizer_fingerprint(base_model.tokenizer)
+    remedy = "Rebuild the windows: `kedro run --from-nodes=prepare_model`."
+    for name, features in (
+        ("train_features", train_features),
+        ("validation_features", validation_features),
+    ):
+        stamped = read_stamp(features)
+        check_value(
+            "tokenizer",
+            name,
+            stamped and stamped.tokenizer,
+            "base_model",
+            model_tokenizer,
+            remedy,
+        )
+    stamped = read_stamp(validation_features)
+    check_value(
+        "examples",
+        "validation_features",
+        stamped and stamped.examples,
+        "validation_examples",
+        examples_fingerprint(validation_examples),
+        "Rebuild them: `kedro run --from-nodes=tokenize_validation`.",
+    )
+
+
+def _resume_point(
+    training: dict[str, Any],
+    train_features: datasets.Dataset,
+    validation_features: datasets.Dataset,
+    base_model: QAModel,
+) -> tuple[Path, Path | None]:
+    """This run's working folder and the checkpoint to resume from, if any."""
+    fingerprint = run_fingerprint(
+        training, train_features, validation_features, base_model.model
+    )
+    run_dir = run_directory(training["output_dir"], fingerprint)
+    note_other_runs(training["output_dir"], run_dir)
+    checkpoint = last_complete_checkpoint(run_dir)
+    if checkpoint is not None:
+        logger.info("resuming fine-tuning from %s", checkpoint)
+    return run_dir, checkpoint
+
+
 def fine_tune(
-    train_features: datasets.Dataset, base_model: QAModel, training: dict[str, Any]
-) -> QAModel:
-    """Labelled training windows + base model -> fine-tuned model (same tokenizer)."""
+    train_features: datasets.Dataset,
+    validation_examples: datasets.Dataset,
+    validation_features: datasets.Dataset,
+    base_model: QAModel,
+    training: dict[str, Any],
+    postprocessing: dict[str, Any],
+) -> dict[str, Any]:
+    """Training windows + base model, scored on the validation split as it
+    trains -> the best model by F1 (same tokenizer) and the training curve."""
+    check_training_inputs(
+        train_features, validation_examples, validation_features, base_model
+    )
     tokenizer: PreTrainedTokenizerBase = base_model.tokenizer
-    trainer = Trainer(
+    run_dir, checkpoint = _resume_point(
+        training, train_features, validation_features, base_model
+    )
+    evaluation = SpanEvaluation(
+        examples=validation_examples,
+        features=validation_features,
+        spans=SpanSettings(
+            n_best_size=postprocessing["n_best_size"],
+            max_answer_length=postprocessing["max_answer_length"],
+        ),
+        pad_token_id=tokenizer.pad_token_id,
+        batch_size=training["eval_batch_size"],
+        metric=training["eval_metric"],
+    )
+    trainer = SpanEvaluationTrainer(
         model=base_model.model,
-        args=training_arguments(training),
+        args=training_arguments(training, str(run_dir)),
         train_dataset=train_features,
+        eval_dataset=validation_features,
         data_collator=WindowCollator(
             pad_token_id=tokenizer.pad_token_id,
             max_width=base_model.model.config.max_position_embeddings,
         ),
         processing_class=tokenizer,
+        evaluation=evaluation,
     )
-    result = trainer.train()
+    result = trainer.train(resume_from_checkpoint=checkpoint and str(checkpoint))
     logger.info(
-        "fine-tuned for %d steps, training loss %.3f",
+        "fine-tuned for %d steps, training loss %.3f; best %s F1 %.2f (%s)",
         result.global_step,
         result.training_loss,
+        evaluation.metric,
+        trainer.state.best_metric or float("nan"),
+        trainer.state.best_model_checkpoint,
     )
-    return QAModel(model=trainer.model, tokenizer=tokenizer)
+    curve = training_curve(trainer.state.log_history)
+    if not training["keep_checkpoints"]:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return {
+        "fine_tuned_model": QAModel(model=trainer.model, tokenizer=tokenizer),
+        "training_curve": curve,
+    }

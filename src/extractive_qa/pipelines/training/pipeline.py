@@ -19,10 +19,16 @@ def create_pipeline(**kwargs) -> Pipeline:
                 fine_tune,
                 inputs=dict(
                     train_features="train_features",
+                    validation_examples="validation_examples",
+                    validation_features="validation_features",
                     base_model="base_model",
                     training="params:training",
+                    postprocessing="params:postprocessing",
                 ),
-                outputs="fine_tuned_model",
+                outputs=dict(
+                    fine_tuned_model="fine_tuned_model",
+                    training_curve="training_curve",
+                ),
                 name="fine_tune",
                 tags=["gpu"],
             ),

@@ -1,0 +1,141 @@
+"""The n-best answers of each example and its null score (the "no answer" score).
+
+Each window offers its ``n_best_size`` best valid spans (the same candidates and
+masks as ``spans.best_window_span``); an example keeps the ``n_best_size`` best
+over all of its windows. The null score of an example is the minimum over its
+windows of ``start_logit[CLS] + end_logit[CLS]``, as in the SQuAD v2 reference
+recipe; CLS is each window's first token, where BERT-style tokenizers put it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from extractive_qa.qa.spans import Span, SpanSettings, WindowArrays, _top_indices
+
+
+@dataclass(frozen=True)
+class ExampleCandidates:
+    """The best spans of one example, best first, and its null score."""
+
+    spans: list[Span]
+    null_score: float
+
+    @property
+    def null_odds(self) -> float:
+        """Null score minus best span score; +inf when no span is valid."""
+        if not self.spans:
+            return float("inf")
+        return self.null_score - self.spans[0].score
+
+
+def window_top_spans(
+    windows: WindowArrays, window: int, settings: SpanSettings
+) -> list[Span]:
+    """Up to ``n_best_size`` valid spans of one window, best first."""
+    lo, hi = windows.bounds[window], windows.bounds[window + 1]
+    start_logits = windows.start_logits[lo:hi]
+    end_logits = windows.end_logits[lo:hi]
+    in_context = windows.in_context[lo:hi]
+    starts = _top_indices(start_logits, settings.n_best_size)
+    ends = _top_indices(end_logits, settings.n_best_size)
+    length = ends[None, :] - starts[:, None]
+    valid = (
+        in_context[starts][:, None]
+        & in_context[ends][None, :]
+        & (length >= 0)
+        & (length < settings.max_answer_length)
+    )
+    rows, columns = np.nonzero(valid)
+    scores = start_logits[starts[rows]] + end_logits[ends[columns]]
+    # Stable on row-major order, so ties break as np.argmax does in spans.py.
+    order = np.argsort(-scores, kind="stable")[: settings.n_best_size]
+    return [
+        Span(
+            score=float(scores[i]),
+            char_start=int(windows.char_starts[lo + starts[rows[i]]]),
+            char_end=int(windows.char_ends[lo + ends[columns[i]]]),
+        )
+        for i in order
+    ]
+
+
+def window_null_scores(windows: WindowArrays) -> np.ndarray:
+    """``start_logit + end_logit`` of each window's first (CLS) token."""
+    first = windows.bounds[:-1]
+    return windows.start_logits[first] + windows.end_logits[first]
+
+
+def rank_spans(
+    example_ids: list[str],
+    feature_example_ids: list[str],
+    windows: WindowArrays,
+    settings: SpanSettings,
+) -> dict[str, ExampleCandidates]:
+    """Per example, its ``n_best_size`` best spans over all windows and its null
+    score (the minimum over its windows)."""
+    spans: dict[str, list[Span]] = {example_id: [] for example_id in example_ids}
+    null: dict[str, float] = dict.fromkeys(example_ids, float("inf"))
+    null_scores = window_null_scores(windows)
+    for window, example_id in enumerate(feature_example_ids):
+        if example_id not in spans:
+            raise ValueError(
+                f"validation feature {window} belongs to example {example_id!r}, "
+                "which is not in validation_examples; rebuild the features with "
+                "`kedro run --from-nodes=tokenize_validation`."
+            )
+        spans[example_id].extend(window_top_spans(windows, window, settings))
+        null[example_id] = min(null[example_id], float(null_scores[window]))
+    return {
+        example_id: ExampleCandidates(
+            # sorted() is stable: on a tie the earlier window wins, as in spans.py.
+            spans=sorted(candidates, key=lambda span: -span.score)[
+                : settings.n_best_size
+            ],
+            null_score=null[example_id],
+        )
+        for example_id, candidates in spans.items()
+    }
+
+
+def nbest_records(
+    candidates: ExampleCandidates,
+    context: str,
+    n_best_size: int,
+    with_null: bool,
+) -> list[dict]:
+    """The n-best list of one example as records: text, char_start, char_end,
+    score and softmax probability over the listed scores.
+
+    With ``with_null`` the empty answer (offsets null) competes at the null
+    score, as in the SQuAD v2 recipe.
+    """
+    entries = [
+        {
+            "text": context[span.char_start : span.char_end],
+            "char_start": span.char_start,
+            "char_end": span.char_end,
+            "score": span.score,
+        }
+        for span in candidates.spans
+    ]
+    if with_null and np.isfinite(candidates.null_score):
+        entries.append(
+            {
+                "text": "",
+                "char_start": None,
+                "char_end": None,
+                "score": candidates.null_score,
+            }
+        )
+        entries = sorted(entries, key=lambda entry: -entry["score"])[:n_best_size]
+    if not entries:
+        return []
+    scores = np.asarray([entry["score"] for entry in entries], dtype=np.float64)
+    weights = np.exp(scores - scores.max())
+    probabilities = weights / weights.sum()
+    for entry, probability in zip(entries, probabilities, strict=True):
+        entry["probability"] = float(probability)
+    return entries

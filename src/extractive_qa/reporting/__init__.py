@@ -1,0 +1,1 @@
+"""Figures for the reports in data/08_reporting: Hangul font, plots."""

@@ -1,0 +1,80 @@
+"""One reduced project, run once, shared by the tests that need persisted
+artifacts (answering, kedro viz in a browser, the notebook, torchrun).
+
+The repository's conf is copied into a temporary project folder with an extra
+``reduced`` environment (fewer questions, a smaller model, one epoch), the
+default pipeline runs once through Kedro, and each test works on the result.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+REPO = Path(__file__).resolve().parents[2]
+
+REDUCED_CATALOG = {
+    "raw_train": {
+        "type": "extractive_qa.datasets.SyntheticKorQuADDataset",
+        "filepath": "data/01_raw/synthetic_korquad_train.json",
+        "split": "train",
+        "n_questions": 200,
+        "seed": 13,
+    },
+    "raw_validation": {
+        "type": "extractive_qa.datasets.SyntheticKorQuADDataset",
+        "filepath": "data/01_raw/synthetic_korquad_validation.json",
+        "split": "validation",
+        "n_questions": 40,
+        "seed": 13,
+    },
+}
+REDUCED_PARAMETERS = {
+    "model": {"demo": {"hidden_size": 32, "intermediate_size": 64}},
+    "training": {"num_train_epochs": 1, "logging_steps": 5},
+}
+# The environment of every subprocess: offline, no telemetry.
+SUBPROCESS_ENV = {
+    **os.environ,
+    "KEDRO_DISABLE_TELEMETRY": "true",
+    "HF_HUB_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+}
+
+
+def copy_project(root: Path) -> Path:
+    """The repository's conf, example questions and notebooks under ``root``,
+    plus the ``reduced`` environment; the package is the installed one."""
+    shutil.copytree(
+        REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("*credentials*")
+    )
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    (root / "data" / "01_raw").mkdir(parents=True)
+    shutil.copy(
+        REPO / "data" / "01_raw" / "questions.jsonl",
+        root / "data" / "01_raw" / "questions.jsonl",
+    )
+    (root / "conf" / "local").mkdir(exist_ok=True)
+    (root / "src").mkdir()
+    reduced = root / "conf" / "reduced"
+    reduced.mkdir()
+    (reduced / "catalog.yml").write_text(yaml.safe_dump(REDUCED_CATALOG))
+    (reduced / "parameters.yml").write_text(yaml.safe_dump(REDUCED_PARAMETERS))
+    return root
+
+
+@pytest.fixture(scope="session")
+def reduced_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project folder after one reduced default run."""
+    root = copy_project(tmp_path_factory.mktemp("reduced_project"))
+    bootstrap_project(root)
+    with KedroSession.create(project_path=root, env="reduced") as session:
+        session.run()
+    return root
