@@ -55,6 +55,12 @@ WRITTEN = {
     "training_curve": "data/08_reporting/training_curve.json",
     "train_data_quality": "data/08_reporting/train_data_quality.json",
     "validation_data_quality": "data/08_reporting/validation_data_quality.json",
+    "validation_nbest": "data/07_model_output/validation_nbest.json",
+    "validation_null_odds": "data/07_model_output/validation_null_odds.json",
+    "question_scores": "data/08_reporting/question_scores.csv",
+    "error_breakdown": "data/08_reporting/error_breakdown.csv",
+    "error_breakdown_plot": "data/08_reporting/error_breakdown.png",
+    "worst_questions": "data/08_reporting/worst_questions.csv",
 }
 
 

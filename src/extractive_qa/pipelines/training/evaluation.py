@@ -20,10 +20,13 @@ from extractive_qa.metrics.scoring import (
     QAScores,
     korquad_exact_match,
     korquad_f1,
+    normalize_korquad_answer,
+    normalize_squad_answer,
     score_predictions,
     squad_exact_match,
     squad_f1,
 )
+from extractive_qa.metrics.scoring_v2 import score_with_no_answer
 from extractive_qa.pipelines.inference.nodes import postprocess, predict
 from extractive_qa.qa_model import QAModel
 
@@ -33,6 +36,7 @@ SCORERS: dict[str, tuple[AnswerScorer, AnswerScorer]] = {
     "korquad": (korquad_exact_match, korquad_f1),
     "squad": (squad_exact_match, squad_f1),
 }
+NORMALIZERS = {"korquad": normalize_korquad_answer, "squad": normalize_squad_answer}
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class SpanEvaluation:
     postprocessing: dict[str, Any]
     batch_size: int
     metric: str = "korquad"
+    # SQuAD v2: answers may be empty (null score vs best span), scored v2-style;
+    # the threshold is postprocessing.null_score_diff_threshold.
     version_2_with_negative: bool = False
 
     def __post_init__(self) -> None:
@@ -72,14 +78,20 @@ def span_scores(model: PreTrainedModel, evaluation: SpanEvaluation) -> QAScores:
         evaluation.version_2_with_negative,
     )
     examples = evaluation.examples
-    return score_predictions(
-        [{"id": i, "prediction_text": answers[i]} for i in examples["id"]],
-        [
-            {"id": i, "answers": {"text": a["text"] or [""]}}
-            for i, a in zip(examples["id"], examples["answers"], strict=True)
-        ],
-        *SCORERS[evaluation.metric],
-    )
+    predictions = [{"id": i, "prediction_text": answers[i]} for i in examples["id"]]
+    references = [
+        {"id": i, "answers": a}
+        for i, a in zip(examples["id"], examples["answers"], strict=True)
+    ]
+    if evaluation.version_2_with_negative:
+        result = score_with_no_answer(
+            predictions,
+            references,
+            NORMALIZERS[evaluation.metric],
+            *SCORERS[evaluation.metric],
+        )
+        return QAScores(exact_match=result["exact"], f1=result["f1"])
+    return score_predictions(predictions, references, *SCORERS[evaluation.metric])
 
 
 class SpanEvaluationTrainer(Trainer):
