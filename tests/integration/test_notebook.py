@@ -50,3 +50,5 @@ def test_notebook_runs_on_the_reduced_project(
     assert "windows" in outputs and "context chars" in outputs
     assert "exact_match" in outputs and str(metrics["n_examples"]) in outputs
     assert "predicted" in outputs
+    # The error analysis: tables loaded, the plot shown from its PNG.
+    assert "error_breakdown_plot" in outputs and "worst_questions" in outputs
