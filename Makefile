@@ -9,7 +9,7 @@ export HF_DATASETS_OFFLINE := 1
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test lint viz clean
+.PHONY: install run bench test lint viz clean
 
 install: $(STAMP)
 
@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml
 
 run: install
 	$(BIN)/kedro run
+
+# The reference recipe against this project's stages; needs `make run` first.
+bench: install
+	$(BIN)/kedro run --pipelines=bench
 
 test: install
 	$(BIN)/python -m pytest

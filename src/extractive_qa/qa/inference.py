@@ -47,9 +47,10 @@ def predict_window_logits(
     one row per feature in the features' order."""
     target = pick_device(device)
     model = model.to(target).eval()
-    columns = [c for c in TOKEN_COLUMNS if c in features.column_names]
-    windows = features.select_columns(columns)
-    lengths = np.fromiter((len(ids) for ids in windows["input_ids"]), dtype=np.int64)
+    # Each column read once as lists: row-by-row dataset access costs more than
+    # the forward pass of a small model.
+    columns = {c: features[c][:] for c in TOKEN_COLUMNS if c in features.column_names}
+    lengths = np.fromiter((len(ids) for ids in columns["input_ids"]), dtype=np.int64)
     # Sorting by length keeps padding inside a batch to a few tokens.
     order = np.argsort(lengths, kind="stable")
     collate = WindowCollator(
@@ -62,7 +63,9 @@ def predict_window_logits(
     with torch.inference_mode(), _autocast(target):
         for begin in tqdm(batches, desc="predict", unit="batch", mininterval=2):
             rows = order[begin : begin + batch_size]
-            batch = collate([windows[int(row)] for row in rows])
+            batch = collate(
+                [{c: values[row] for c, values in columns.items()} for row in rows]
+            )
             output = model(**{k: v.to(target) for k, v in batch.items()})
             start_logits = output.start_logits.float().cpu().numpy()
             end_logits = output.end_logits.float().cpu().numpy()

@@ -1,0 +1,128 @@
+"""What both recipes share in the benchmark: the training arguments, and the
+project's own training loop and logits layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import datasets
+import numpy as np
+import pyarrow as pa
+from transformers import (
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    Trainer,
+    TrainingArguments,
+)
+
+from extractive_qa.bench import reference
+from extractive_qa.pipelines.features.nodes import (
+    tokenize_train,
+    tokenize_validation,
+    window_settings,
+)
+from extractive_qa.qa.batching import WindowCollator
+
+
+def reference_features(
+    train_examples: datasets.Dataset,
+    validation_examples: datasets.Dataset,
+    tokenizer: PreTrainedTokenizerBase,
+    tokenization: dict[str, Any],
+) -> tuple[datasets.Dataset, datasets.Dataset]:
+    """The reference recipe's padded train and validation windows."""
+    settings = window_settings(tokenization)
+    return (
+        reference.build_features(train_examples, tokenizer, settings, train=True),
+        reference.build_features(validation_examples, tokenizer, settings, train=False),
+    )
+
+
+def project_features(
+    train_examples: datasets.Dataset,
+    validation_examples: datasets.Dataset,
+    tokenizer: PreTrainedTokenizerBase,
+    tokenization: dict[str, Any],
+) -> tuple[datasets.Dataset, datasets.Dataset]:
+    """The project's nodes' unpadded train and validation windows."""
+    return (
+        tokenize_train(train_examples, tokenizer, tokenization),
+        tokenize_validation(validation_examples, tokenizer, tokenization),
+    )
+
+
+def bench_arguments(
+    training: dict[str, Any],
+    bench: dict[str, Any],
+    *,
+    sampling: str,
+) -> TrainingArguments:
+    """The ``training`` parameters for either recipe; only ``sampling`` differs.
+
+    The benchmark always runs on the CPU in fp32 so both recipes do the same
+    arithmetic; no checkpoints are written.
+    """
+    return TrainingArguments(
+        output_dir=bench["output_dir"],
+        learning_rate=training["learning_rate"],
+        num_train_epochs=bench["num_train_epochs"] or training["num_train_epochs"],
+        per_device_train_batch_size=training["batch_size"],
+        weight_decay=training["weight_decay"],
+        warmup_steps=training["warmup_ratio"],
+        lr_scheduler_type=training["lr_scheduler_type"],
+        seed=training["seed"],
+        data_seed=training["seed"],
+        train_sampling_strategy=sampling,
+        logging_steps=training["logging_steps"],
+        save_strategy="no",
+        report_to=[],
+        dataloader_num_workers=training["dataloader_num_workers"],
+        use_cpu=True,
+        disable_tqdm=True,
+    )
+
+
+def train_project(
+    model: PreTrainedModel,
+    features: datasets.Dataset,
+    tokenizer: PreTrainedTokenizerBase,
+    arguments: TrainingArguments,
+) -> PreTrainedModel:
+    """The project's training recipe (as in ``fine_tune``): unpadded windows,
+    padded per batch by ``WindowCollator``, batches grouped by length."""
+    trainer = Trainer(
+        model=model,
+        args=arguments,
+        train_dataset=features,
+        data_collator=WindowCollator(
+            pad_token_id=tokenizer.pad_token_id,
+            max_width=model.config.max_position_embeddings,
+        ),
+        processing_class=tokenizer,
+    )
+    trainer.train()
+    return trainer.model
+
+
+def ragged_logits(
+    start_logits: np.ndarray, end_logits: np.ndarray, features: datasets.Dataset
+) -> datasets.Dataset:
+    """Padded ``(windows, max_length)`` logits cut to each window's length: the
+    layout the project's ``predict`` writes, so its post-processing can read the
+    reference recipe's logits."""
+    lengths = np.fromiter((len(ids) for ids in features["input_ids"]), dtype=np.int32)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
+    keep = np.arange(start_logits.shape[1])[None, :] < lengths[:, None]
+    return datasets.Dataset(
+        pa.table(
+            {
+                name: pa.ListArray.from_arrays(
+                    offsets, pa.array(logits[keep].astype(np.float32))
+                )
+                for name, logits in (
+                    ("start_logits", start_logits),
+                    ("end_logits", end_logits),
+                )
+            }
+        )
+    )
