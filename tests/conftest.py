@@ -7,11 +7,16 @@ few sentences so every test runs in milliseconds.
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
+import yaml
 from transformers import ElectraForQuestionAnswering, PreTrainedTokenizerFast
 
 from extractive_qa.demo.tiny_model import build_tiny_electra, train_wordpiece_tokenizer
+
+REPO = Path(__file__).resolve().parents[1]
 
 # Nothing in the suite may reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -60,3 +65,26 @@ def tiny_qa_model(
     korean_tokenizer: PreTrainedTokenizerFast,
 ) -> ElectraForQuestionAnswering:
     return build_tiny_qa_model(korean_tokenizer)
+
+
+def copy_project(root: Path, catalog: dict, parameters: dict) -> Path:
+    """A project folder at ``root``: the repository's conf plus a ``reduced``
+    environment holding ``catalog`` and ``parameters`` overrides."""
+    shutil.copytree(
+        REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("*credentials*")
+    )
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    (root / "conf" / "local").mkdir(exist_ok=True)
+    # Kedro wants a source folder; the package itself is the installed one.
+    (root / "src").mkdir()
+    reduced = root / "conf" / "reduced"
+    reduced.mkdir()
+    (reduced / "catalog.yml").write_text(yaml.safe_dump(catalog))
+    (reduced / "parameters.yml").write_text(yaml.safe_dump(parameters))
+    return root
+
+
+@pytest.fixture(scope="session")
+def project_factory():
+    """``copy_project``, for tests that run Kedro in a temporary project."""
+    return copy_project

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import datasets
 import pytest
-import yaml
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
@@ -53,24 +52,24 @@ WRITTEN = {
     "validation_logits": "data/07_model_output/validation_logits",
     "validation_predictions": "data/07_model_output/validation_predictions.json",
     "metrics": "data/08_reporting/metrics.json",
+    "training_curve": "data/08_reporting/training_curve.json",
+    "train_data_quality": "data/08_reporting/train_data_quality.json",
+    "validation_data_quality": "data/08_reporting/validation_data_quality.json",
+    "validation_nbest": "data/07_model_output/validation_nbest.json",
+    "validation_null_odds": "data/07_model_output/validation_null_odds.json",
+    "question_scores": "data/08_reporting/question_scores.csv",
+    "error_breakdown": "data/08_reporting/error_breakdown.csv",
+    "error_breakdown_plot": "data/08_reporting/error_breakdown.png",
+    "worst_questions": "data/08_reporting/worst_questions.csv",
 }
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project(tmp_path_factory: pytest.TempPathFactory, project_factory) -> Path:
     """A project folder: the repository's conf plus the ``reduced`` env, run once."""
-    root = tmp_path_factory.mktemp("project")
-    shutil.copytree(
-        REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("*credentials*")
+    root = project_factory(
+        tmp_path_factory.mktemp("project"), REDUCED_CATALOG, REDUCED_PARAMETERS
     )
-    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    (root / "conf" / "local").mkdir(exist_ok=True)
-    # Kedro wants a source folder; the package itself is the installed one.
-    (root / "src").mkdir()
-    reduced = root / "conf" / "reduced"
-    reduced.mkdir()
-    (reduced / "catalog.yml").write_text(yaml.safe_dump(REDUCED_CATALOG))
-    (reduced / "parameters.yml").write_text(yaml.safe_dump(REDUCED_PARAMETERS))
     bootstrap_project(root)
     with KedroSession.create(project_path=root, env="reduced") as session:
         session.run()
@@ -154,3 +153,21 @@ def test_kedro_viz_build_draws_the_pipeline(project: Path) -> None:
     graph = json.loads((project / "build" / "api" / "main").read_text())
     names = {node["name"] for node in graph["nodes"]}
     assert {"load", "fine_tune", "predict", "postprocess", "score"} <= names
+
+
+def test_two_runs_with_the_same_seed_give_identical_results(
+    project: Path, tmp_path: Path, project_factory
+) -> None:
+    again = project_factory(tmp_path, REDUCED_CATALOG, REDUCED_PARAMETERS)
+    bootstrap_project(again)
+    with KedroSession.create(project_path=again, env="reduced") as session:
+        session.run()
+
+    for name in ("train_features", "validation_features", "validation_logits"):
+        first = datasets.load_from_disk(str(project / WRITTEN[name]))
+        second = datasets.load_from_disk(str(again / WRITTEN[name]))
+        assert first.data.table.equals(second.data.table), name
+        assert first.info.description == second.info.description, name
+    for name in ("validation_predictions", "metrics"):
+        first = json.loads((project / WRITTEN[name]).read_text())
+        assert first == json.loads((again / WRITTEN[name]).read_text()), name

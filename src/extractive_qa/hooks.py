@@ -15,6 +15,9 @@ from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 from kedro_datasets.huggingface import HFDataset
 
+from extractive_qa.datasets.squad_json import MalformedSourceError
+from extractive_qa.pipelines.data_loading.nodes import container_problem
+
 logger = logging.getLogger(__name__)
 
 HUB_TIMEOUT_SECONDS = 3.0
@@ -93,6 +96,40 @@ class HubAccessCheck:
             "(a directory written by save_pretrained). If they are already in your "
             "Hugging Face cache, set HF_HUB_OFFLINE=1 to use the cache."
         )
+
+
+def _where(dataset: Any) -> str:
+    """The file, folder or hub name behind a catalog dataset, for messages."""
+    described = dataset._describe() if hasattr(dataset, "_describe") else {}
+    for key in ("filepath", "path", "dataset_name"):
+        if described.get(key):
+            return str(described[key])
+    return type(dataset).__name__
+
+
+class RawSourceCheck:
+    """Check the shape of what the ``load`` node reads as soon as it is loaded,
+    so a malformed source is reported with its file rather than its catalog name
+    only (the node itself never sees the file)."""
+
+    def __init__(self) -> None:
+        self._catalog: Any = None
+
+    @hook_impl
+    def after_catalog_created(self, catalog: Any) -> None:
+        self._catalog = catalog
+
+    @hook_impl
+    def after_dataset_loaded(self, dataset_name: str, data: Any, node: Any) -> None:
+        if node.name != "load" or dataset_name.startswith("params:"):
+            return
+        problem = container_problem(data)
+        if problem is None:
+            return
+        where = "unknown location"
+        if self._catalog is not None and dataset_name in self._catalog:
+            where = _where(self._catalog[dataset_name])
+        raise MalformedSourceError(f"{dataset_name} ({where}): {problem}")
 
 
 class NodeTimer:

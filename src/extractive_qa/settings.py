@@ -3,10 +3,16 @@
 from kedro.config import OmegaConfigLoader
 
 from extractive_qa.distributed import MainProcessSaves
-from extractive_qa.hooks import HubAccessCheck, NodeTimer
+from extractive_qa.hooks import HubAccessCheck, NodeTimer, RawSourceCheck
 from extractive_qa.sharing import HubCredentials
 
-HOOKS = (HubAccessCheck(), NodeTimer(), HubCredentials(), MainProcessSaves())
+HOOKS = (
+    HubAccessCheck(),
+    RawSourceCheck(),
+    NodeTimer(),
+    HubCredentials(),
+    MainProcessSaves(),
+)
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -26,6 +26,7 @@ REDUCED_CATALOG = {
         "split": "train",
         "n_questions": 200,
         "seed": 13,
+        "metadata": {"kedro-viz": {"layer": "raw"}},
     },
     "raw_validation": {
         "type": "extractive_qa.datasets.SyntheticKorQuADDataset",
@@ -33,18 +34,12 @@ REDUCED_CATALOG = {
         "split": "validation",
         "n_questions": 40,
         "seed": 13,
+        "metadata": {"kedro-viz": {"layer": "raw"}},
     },
 }
 REDUCED_PARAMETERS = {
     "model": {"demo": {"hidden_size": 32, "intermediate_size": 64}},
     "training": {"num_train_epochs": 1, "logging_steps": 5},
-}
-# The environment of every subprocess: offline, no telemetry.
-SUBPROCESS_ENV = {
-    **os.environ,
-    "KEDRO_DISABLE_TELEMETRY": "true",
-    "HF_HUB_OFFLINE": "1",
-    "HF_DATASETS_OFFLINE": "1",
 }
 
 
@@ -78,3 +73,14 @@ def reduced_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with KedroSession.create(project_path=root, env="reduced") as session:
         session.run()
     return root
+
+
+@pytest.fixture(scope="session")
+def subprocess_env() -> dict[str, str]:
+    """The environment of every subprocess: offline, no telemetry."""
+    return {
+        **os.environ,
+        "KEDRO_DISABLE_TELEMETRY": "true",
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+    }

@@ -147,3 +147,56 @@ def test_duplicate_ids_and_missing_golds_are_rejected() -> None:
         )
     with pytest.raises(ValueError, match="No references"):
         score_predictions([], [], squad_exact_match, squad_f1)
+
+
+def test_punctuation_is_ignored_by_both_metrics() -> None:
+    # Trailing period, comma and exclamation mark are stripped before comparing.
+    assert squad_exact_match("1932년.", "1932년") == 1.0
+    assert korquad_exact_match("1932년.", "1932년") == 1.0
+    assert squad_exact_match("서울, 부산!", "서울 부산") == 1.0
+    # KorQuAD removes the comma but keeps the space: "서울 부산" both ways.
+    assert korquad_exact_match("서울,부산", "서울 부산") == 0.0
+    assert korquad_f1("서울,부산", "서울 부산") == 1.0
+
+
+def test_brackets_and_a_particle_together() -> None:
+    # 《토지》를 -> "토지를": 2 of 3 characters match, all 2 gold characters found:
+    # P 2/3, R 1 -> F1 4/5.
+    assert normalize_korquad_answer("《토지》를") == "토지 를"
+    assert korquad_f1("《토지》를", "토지") == pytest.approx(4 / 5)
+    assert korquad_exact_match("《토지》를", "토지") == 0.0
+    # SQuAD keeps 《 and 》 (not ASCII punctuation): "《토지》를" shares no token.
+    assert squad_f1("《토지》를", "토지") == 0.0
+
+
+def test_particle_against_several_golds_takes_the_best() -> None:
+    # Against "방배동" F1 6/7; against "서울 방배동" (5 characters, 3 shared):
+    # P 3/4, R 3/5 -> F1 2/3. The best is 6/7.
+    scores = score_predictions(
+        [_prediction("q1", "방배동의")],
+        [_reference("q1", "서울 방배동", "방배동")],
+        korquad_exact_match,
+        korquad_f1,
+    )
+    assert scores["f1"] == pytest.approx(100 * 6 / 7)
+    assert scores["exact_match"] == 0.0
+
+
+def test_empty_prediction_against_several_golds_scores_zero() -> None:
+    for exact_fn, f1_fn in (
+        (squad_exact_match, squad_f1),
+        (korquad_exact_match, korquad_f1),
+    ):
+        scores = score_predictions(
+            [_prediction("q1", "")],
+            [_reference("q1", "방배동", "서울")],
+            exact_fn,
+            f1_fn,
+        )
+        assert scores == {"exact_match": 0.0, "f1": 0.0}
+
+
+def test_repeated_characters_count_once_per_occurrence() -> None:
+    # "서울서울" vs "서울": overlap is min(count) per character = 2 of 4
+    # predicted, 2 of 2 gold: P 1/2, R 1 -> F1 2/3.
+    assert korquad_f1("서울서울", "서울") == pytest.approx(2 / 3)

@@ -2,11 +2,13 @@
 
 from extractive_qa.datasets.arrow_table import ArrowTableDataset
 from extractive_qa.datasets.model_directory import QAModelDataset, TokenizerDataset
+from extractive_qa.datasets.squad_json import SquadJSONDataset
 from extractive_qa.datasets.synthetic_korquad import SyntheticKorQuADDataset
 
 __all__ = [
     "ArrowTableDataset",
     "QAModelDataset",
+    "SquadJSONDataset",
     "SyntheticKorQuADDataset",
     "TokenizerDataset",
 ]

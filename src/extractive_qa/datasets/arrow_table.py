@@ -1,4 +1,5 @@
-"""``huggingface.ArrowDataset`` with a table preview for kedro-viz.
+"""``huggingface.ArrowDataset`` with a table preview for kedro-viz and atomic
+saves (local folders are written beside their place and renamed into it).
 
 kedro-datasets' ArrowDataset has no ``preview``; examples, windows and logits
 are Arrow tables, and seeing their first rows in kedro-viz is the quickest way
@@ -17,10 +18,14 @@ Example catalog entry::
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+import datasets
 from kedro_datasets._typing import TablePreview
 from kedro_datasets.huggingface import ArrowDataset
+
+from extractive_qa.datasets.atomic import replace_directory
 
 
 def _cell(value: Any, max_chars: int) -> Any:
@@ -34,6 +39,13 @@ def _cell(value: Any, max_chars: int) -> Any:
 
 class ArrowTableDataset(ArrowDataset):
     """A Hugging Face ``Dataset`` saved with ``save_to_disk``, previewable."""
+
+    def _save_dataset(self, data: datasets.Dataset, save_path: str) -> None:
+        if self._protocol != "file":
+            # Object stores have no rename; their uploads land whole or not at all.
+            super()._save_dataset(data, save_path)
+            return
+        replace_directory(save_path, partial(data.save_to_disk, **self._save_args))
 
     def preview(self, nrows: int = 5, max_chars: int = 120) -> TablePreview:
         """The first ``nrows`` rows, each cell cut to ``max_chars`` characters."""

@@ -19,6 +19,7 @@ import logging
 import os
 import tempfile
 from copy import deepcopy
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -26,12 +27,12 @@ import fsspec
 from kedro.io.core import AbstractDataset, DatasetError, get_protocol_and_path
 from kedro_datasets._typing import JSONPreview
 from transformers import (
-    AutoModelForQuestionAnswering,
     AutoTokenizer,
     PreTrainedTokenizerBase,
 )
 
-from extractive_qa.qa_model import QAModel
+from extractive_qa.datasets.atomic import replace_directory
+from extractive_qa.qa_model import QAModel, load_qa_weights
 
 logger = logging.getLogger(__name__)
 
@@ -143,9 +144,10 @@ class _PretrainedDirectoryDataset(AbstractDataset[_Saved, _Saved]):
                 f"that produces this dataset return a {self.SAVES.__name__}."
             )
         if self._protocol == "file":
-            self._remove_previous_save()
-            Path(self._path).mkdir(parents=True)
-            self._write(data, self._path)
+            self._check_replaceable()
+            # Written beside the old save and renamed into place: a crash
+            # mid-save leaves the previous directory whole.
+            replace_directory(self._path, partial(self._write, data))
         else:
             with tempfile.TemporaryDirectory() as local_dir:
                 self._write(data, local_dir)
@@ -155,8 +157,13 @@ class _PretrainedDirectoryDataset(AbstractDataset[_Saved, _Saved]):
         logger.info("Saved %s to %s", self.DESCRIPTION, self._filepath)
 
     def _remove_previous_save(self) -> None:
+        if self._check_replaceable():
+            self._fs.rm(self._path, recursive=True)
+
+    def _check_replaceable(self) -> bool:
+        """Whether a previous save is there; refuse to replace anything else."""
         if not self._fs.exists(self._path):
-            return
+            return False
         holds_save = any(
             self._fs.exists(f"{self._path}/{marker}")
             for marker in _SAVE_PRETRAINED_MARKERS
@@ -168,7 +175,7 @@ class _PretrainedDirectoryDataset(AbstractDataset[_Saved, _Saved]):
                 "not write it. Point filepath at a directory of its own, or delete "
                 "this one if its contents are safe to lose."
             )
-        self._fs.rm(self._path, recursive=True)
+        return True
 
 
 class QAModelDataset(_PretrainedDirectoryDataset[QAModel]):
@@ -188,9 +195,7 @@ class QAModelDataset(_PretrainedDirectoryDataset[QAModel]):
         data.tokenizer.save_pretrained(directory)
 
     def _read(self, directory: str) -> QAModel:
-        model = AutoModelForQuestionAnswering.from_pretrained(
-            directory, **self._load_args
-        )
+        model = load_qa_weights(directory, **self._load_args)
         # One trust_remote_code setting for both halves of the directory.
         tokenizer = AutoTokenizer.from_pretrained(
             directory, trust_remote_code=self._load_args["trust_remote_code"]

@@ -1,8 +1,9 @@
 """The embedded default's raw data: a KorQuAD-layout JSON file made on first load.
 
 On load, the file is generated from the seed if it is missing, then read back
-with kedro-datasets' ``json.JSONDataset``, so the default run goes through the
-same JSON path as a real KorQuAD file. Delete the file to regenerate it.
+with ``SquadJSONDataset`` (``json.JSONDataset`` plus checks), so the default run
+goes through the same JSON path as a real KorQuAD file. Delete the file to
+regenerate it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any
 
 from kedro.io.core import AbstractDataset
 from kedro_datasets._typing import JSONPreview
-from kedro_datasets.json import JSONDataset
 
+from extractive_qa.datasets.squad_json import SquadJSONDataset
 from extractive_qa.demo.synthetic import generate_korquad
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
         unanswerable_fraction: float = 0.0,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        self._json = JSONDataset(
+        self._json = SquadJSONDataset(
             filepath=filepath, save_args={"ensure_ascii": False, "indent": 1}
         )
         self._filepath = filepath

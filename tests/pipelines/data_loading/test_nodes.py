@@ -57,6 +57,9 @@ KORQUAD_DOCUMENT = {
     ],
 }
 
+ERROR = {"on_invalid": "error"}
+SKIP = {"on_invalid": "skip"}
+
 # The same examples, one row per question, as the flat shapes carry them.
 ROWS = [
     {
@@ -181,9 +184,14 @@ def test_table_row_without_answer_text_has_no_answers():
 
 
 def test_load_reads_train_and_validation_in_different_shapes(tmp_path):
-    outputs = load(json_source(tmp_path), pd.DataFrame(ROWS[:2]))
+    outputs = load(json_source(tmp_path), pd.DataFrame(ROWS[:2]), ERROR)
 
-    assert set(outputs) == {"train_examples", "validation_examples"}
+    assert set(outputs) == {
+        "train_examples",
+        "validation_examples",
+        "train_data_quality",
+        "validation_data_quality",
+    }
     assert len(outputs["train_examples"]) == 3
     assert outputs["validation_examples"]["id"] == ["q-born-where", "q-born-when"]
     assert outputs["validation_examples"].features == EXAMPLE_FEATURES
@@ -193,7 +201,7 @@ def test_json_without_data_names_the_source_and_its_keys(tmp_path):
     document = {"version": "1.0", "articles": []}
 
     with pytest.raises(ValueError, match="raw_train") as error:
-        load(document, json_source(tmp_path))
+        load(document, json_source(tmp_path), ERROR)
 
     assert "'data'" in str(error.value)
     assert "articles" in str(error.value)
@@ -204,7 +212,7 @@ def test_table_without_question_names_the_missing_column(tmp_path):
     table = pd.DataFrame(ROWS).drop(columns=["question"])
 
     with pytest.raises(ValueError, match=r"missing \['question'\]") as error:
-        load(json_source(tmp_path), table)
+        load(json_source(tmp_path), table, ERROR)
 
     assert "raw_validation" in str(error.value)
 

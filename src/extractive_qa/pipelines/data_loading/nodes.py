@@ -15,6 +15,8 @@ from typing import Any
 import datasets
 import pandas as pd
 
+from extractive_qa.pipelines.data_loading.validation import validate_examples
+
 logger = logging.getLogger(__name__)
 
 EXAMPLE_FEATURES = datasets.Features(
@@ -32,12 +34,50 @@ EXAMPLE_FEATURES = datasets.Features(
 REQUIRED_COLUMNS = ("id", "context", "question")
 
 
-def _rows_from_squad_json(document: dict[str, Any], source: str) -> list[dict]:
-    if "data" not in document:
-        raise ValueError(
-            f"{source}: a SQuAD/KorQuAD JSON document needs a top-level 'data' list "
-            f"of articles; found keys {sorted(document)}."
+def _table_problem(columns: list[str]) -> str | None:
+    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
+    if "answers" not in columns:
+        missing += [c for c in ("answer_text", "answer_start") if c not in columns]
+    if not missing:
+        return None
+    return (
+        f"a flat table needs columns {list(REQUIRED_COLUMNS)} plus "
+        "either 'answers' ({text: [...], answer_start: [...]}) or "
+        f"'answer_text' and 'answer_start'; missing {missing} (columns: {columns})."
+    )
+
+
+def container_problem(raw: Any) -> str | None:
+    """What is wrong with the shape of a raw source, or None when it is usable."""
+    if isinstance(raw, datasets.DatasetDict):
+        return (
+            f"loaded as a DatasetDict with splits {list(raw)}; select one "
+            "in the catalog, e.g. dataset_kwargs: {split: train} for "
+            "huggingface.HFDataset or load_args: {split: train} for Parquet."
         )
+    if isinstance(raw, dict):
+        if not isinstance(raw.get("data"), list):
+            return (
+                "a SQuAD/KorQuAD JSON document needs a top-level 'data' list of "
+                f"articles; found keys {sorted(raw)}."
+            )
+        return None
+    if isinstance(raw, pd.DataFrame):
+        return _table_problem([str(c) for c in raw.columns])
+    if isinstance(raw, datasets.Dataset):
+        missing = [
+            c for c in (*REQUIRED_COLUMNS, "answers") if c not in raw.column_names
+        ]
+        if missing:
+            return f"the dataset lacks columns {missing} (has {raw.column_names})."
+        return None
+    return (
+        f"cannot read examples from a {type(raw).__name__}; use a "
+        "huggingface.HFDataset, a json.JSONDataset of SQuAD JSON or a pandas table."
+    )
+
+
+def _rows_from_squad_json(document: dict[str, Any]) -> list[dict]:
     rows = []
     for article in document["data"]:
         for paragraph in article.get("paragraphs", []):
@@ -77,19 +117,7 @@ def _answers_from_row(row: pd.Series) -> dict[str, list]:
     return {"text": [], "answer_start": []}
 
 
-def _rows_from_table(table: pd.DataFrame, source: str) -> list[dict]:
-    missing = [column for column in REQUIRED_COLUMNS if column not in table.columns]
-    if "answers" not in table.columns:
-        missing += [
-            c for c in ("answer_text", "answer_start") if c not in table.columns
-        ]
-    if missing:
-        raise ValueError(
-            f"{source}: a flat table needs columns {list(REQUIRED_COLUMNS)} plus "
-            "either 'answers' ({text: [...], answer_start: [...]}) or "
-            "'answer_text' and "
-            f"'answer_start'; missing {missing} (columns: {list(table.columns)})."
-        )
+def _rows_from_table(table: pd.DataFrame) -> list[dict]:
     return [
         {
             "id": str(row["id"]),
@@ -106,41 +134,35 @@ def _rows_from_table(table: pd.DataFrame, source: str) -> list[dict]:
 
 def to_examples(raw: Any, source: str) -> datasets.Dataset:
     """One source in any accepted shape -> examples with the squad_kor_v1 schema."""
-    if isinstance(raw, datasets.DatasetDict):
-        raise ValueError(
-            f"{source} loaded as a DatasetDict with splits {list(raw)}; select one "
-            "in the catalog, e.g. dataset_kwargs: {split: train} for "
-            "huggingface.HFDataset or load_args: {split: train} for Parquet."
-        )
+    problem = container_problem(raw)
+    if problem:
+        raise ValueError(f"{source}: {problem}")
     if isinstance(raw, datasets.Dataset):
-        missing = [
-            c for c in (*REQUIRED_COLUMNS, "answers") if c not in raw.column_names
-        ]
-        if missing:
-            raise ValueError(
-                f"{source}: the dataset lacks columns {missing} "
-                f"(has {raw.column_names})."
-            )
         if "title" not in raw.column_names:
             raw = raw.add_column("title", [""] * len(raw))
         return raw.select_columns(list(EXAMPLE_FEATURES)).cast(EXAMPLE_FEATURES)
     if isinstance(raw, dict):
-        rows = _rows_from_squad_json(raw, source)
-    elif isinstance(raw, pd.DataFrame):
-        rows = _rows_from_table(raw, source)
+        rows = _rows_from_squad_json(raw)
     else:
-        raise ValueError(
-            f"{source}: cannot read examples from a {type(raw).__name__}; use a "
-            "huggingface.HFDataset, a json.JSONDataset of SQuAD JSON or a pandas table."
-        )
+        rows = _rows_from_table(raw)
     return datasets.Dataset.from_list(rows, features=EXAMPLE_FEATURES)
 
 
-def load(raw_train: Any, raw_validation: Any) -> dict[str, datasets.Dataset]:
-    """Raw training and validation sources -> train and validation examples."""
-    train = to_examples(raw_train, "raw_train")
-    validation = to_examples(raw_validation, "raw_validation")
+def load(
+    raw_train: Any, raw_validation: Any, data_loading: dict[str, Any]
+) -> dict[str, Any]:
+    """Raw training and validation sources -> checked train and validation
+    examples and a data-quality report per split."""
+    outputs: dict[str, Any] = {}
+    for split, raw in (("train", raw_train), ("validation", raw_validation)):
+        examples, report = validate_examples(
+            to_examples(raw, f"raw_{split}"), f"raw_{split}", data_loading["on_invalid"]
+        )
+        outputs[f"{split}_examples"] = examples
+        outputs[f"{split}_data_quality"] = report
     logger.info(
-        "loaded %d training and %d validation examples", len(train), len(validation)
+        "loaded %d training and %d validation examples",
+        len(outputs["train_examples"]),
+        len(outputs["validation_examples"]),
     )
-    return {"train_examples": train, "validation_examples": validation}
+    return outputs

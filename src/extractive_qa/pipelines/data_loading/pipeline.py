@@ -1,4 +1,4 @@
-"""load: raw_train, raw_validation -> train_examples, validation_examples."""
+"""load: raw_train, raw_validation -> checked examples and data-quality reports."""
 
 from kedro.pipeline import Pipeline, node
 
@@ -10,10 +10,16 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 load,
-                inputs=dict(raw_train="raw_train", raw_validation="raw_validation"),
+                inputs=dict(
+                    raw_train="raw_train",
+                    raw_validation="raw_validation",
+                    data_loading="params:data_loading",
+                ),
                 outputs=dict(
                     train_examples="train_examples",
                     validation_examples="validation_examples",
+                    train_data_quality="train_data_quality",
+                    validation_data_quality="validation_data_quality",
                 ),
                 name="load",
                 tags=["cpu"],

@@ -15,7 +15,7 @@ from extractive_qa.qa.fingerprint import (
     tokenizer_fingerprint,
 )
 from extractive_qa.qa.inference import predict_window_logits
-from extractive_qa.qa.nbest import nbest_records, rank_spans
+from extractive_qa.qa.nbest import answers_with_null, nbest_records, rank_spans
 from extractive_qa.qa.spans import SpanSettings, best_spans, window_arrays
 from extractive_qa.qa_model import QAModel
 
@@ -78,21 +78,15 @@ def postprocess(
     windows = window_arrays(validation_features, validation_logits)
     contexts = _contexts(validation_examples)
     if version_2_with_negative:
-        threshold = postprocessing.get("null_score_diff_threshold", 0.0)
         ranked = rank_spans(
             validation_examples["id"],
             validation_features["example_id"],
             windows,
             settings,
         )
-        return {
-            example_id: ""
-            if candidates.null_odds > threshold
-            else contexts[example_id][
-                candidates.spans[0].char_start : candidates.spans[0].char_end
-            ]
-            for example_id, candidates in ranked.items()
-        }
+        return answers_with_null(
+            ranked, contexts, postprocessing.get("null_score_diff_threshold", 0.0)
+        )
     spans = best_spans(
         validation_examples["id"], validation_features["example_id"], windows, settings
     )

@@ -1,9 +1,9 @@
 """Evaluation during fine-tuning, with the project's own QA stages.
 
 The Trainer's built-in evaluation compares logits with labels; extractive QA
-is scored on answer text. So evaluation here runs the same code as the
-pipeline's ``predict``, ``postprocess`` and ``score``: window logits, the best
-span of each example, and EM/F1 against the gold answers.
+is scored on answer text. So evaluation here runs the pipeline's own
+``predict`` and ``postprocess`` nodes and scores their answers with the
+project's EM/F1 rules (an unanswerable question expects the empty answer).
 """
 
 from __future__ import annotations
@@ -13,19 +13,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import datasets
-from transformers import PreTrainedModel, Trainer
+from transformers import PreTrainedModel, PreTrainedTokenizerBase, Trainer
 
 from extractive_qa.metrics.scoring import (
     AnswerScorer,
     QAScores,
     korquad_exact_match,
     korquad_f1,
+    normalize_korquad_answer,
+    normalize_squad_answer,
     score_predictions,
     squad_exact_match,
     squad_f1,
 )
-from extractive_qa.qa.inference import predict_window_logits
-from extractive_qa.qa.spans import SpanSettings, best_spans, window_arrays
+from extractive_qa.metrics.scoring_v2 import score_with_no_answer
+from extractive_qa.pipelines.inference.nodes import postprocess, predict
+from extractive_qa.qa_model import QAModel
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,7 @@ SCORERS: dict[str, tuple[AnswerScorer, AnswerScorer]] = {
     "korquad": (korquad_exact_match, korquad_f1),
     "squad": (squad_exact_match, squad_f1),
 }
+NORMALIZERS = {"korquad": normalize_korquad_answer, "squad": normalize_squad_answer}
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,13 @@ class SpanEvaluation:
 
     examples: datasets.Dataset
     features: datasets.Dataset
-    spans: SpanSettings
-    pad_token_id: int
+    tokenizer: PreTrainedTokenizerBase
+    postprocessing: dict[str, Any]
     batch_size: int
     metric: str = "korquad"
+    # SQuAD v2: answers may be empty (null score vs best span), scored v2-style;
+    # the threshold is postprocessing.null_score_diff_threshold.
+    version_2_with_negative: bool = False
 
     def __post_init__(self) -> None:
         if self.metric not in SCORERS:
@@ -54,47 +61,37 @@ class SpanEvaluation:
             )
 
 
-def predicted_answers(
-    examples: datasets.Dataset,
-    features: datasets.Dataset,
-    logits: datasets.Dataset,
-    spans: SpanSettings,
-) -> dict[str, str]:
-    """``{example id: answer text}`` from window logits (empty when no span)."""
-    best = best_spans(
-        examples["id"], features["example_id"], window_arrays(features, logits), spans
-    )
-    contexts = dict(zip(examples["id"], examples["context"], strict=True))
-    return {
-        example_id: ""
-        if span is None
-        else contexts[example_id][span.char_start : span.char_end]
-        for example_id, span in best.items()
-    }
-
-
 def span_scores(model: PreTrainedModel, evaluation: SpanEvaluation) -> QAScores:
-    """EM and F1 (percent) of the model's answers on the evaluation examples."""
-    logits = predict_window_logits(
-        model,
+    """EM and F1 (percent) of the model's answers, through the pipeline's own
+    ``predict`` and ``postprocess``; an unanswerable question expects ""."""
+    logits = predict(
         evaluation.features,
-        pad_token_id=evaluation.pad_token_id,
-        batch_size=evaluation.batch_size,
+        QAModel(model=model, tokenizer=evaluation.tokenizer),
         # The model stays where the Trainer put it.
-        device=str(next(model.parameters()).device),
+        {"batch_size": evaluation.batch_size, "device": str(model.device)},
     )
-    answers = predicted_answers(
-        evaluation.examples, evaluation.features, logits, evaluation.spans
+    answers = postprocess(
+        evaluation.examples,
+        evaluation.features,
+        logits,
+        evaluation.postprocessing,
+        evaluation.version_2_with_negative,
     )
     examples = evaluation.examples
-    return score_predictions(
-        [{"id": i, "prediction_text": answers[i]} for i in examples["id"]],
-        [
-            {"id": i, "answers": a}
-            for i, a in zip(examples["id"], examples["answers"], strict=True)
-        ],
-        *SCORERS[evaluation.metric],
-    )
+    predictions = [{"id": i, "prediction_text": answers[i]} for i in examples["id"]]
+    references = [
+        {"id": i, "answers": a}
+        for i, a in zip(examples["id"], examples["answers"], strict=True)
+    ]
+    if evaluation.version_2_with_negative:
+        result = score_with_no_answer(
+            predictions,
+            references,
+            NORMALIZERS[evaluation.metric],
+            *SCORERS[evaluation.metric],
+        )
+        return QAScores(exact_match=result["exact"], f1=result["f1"])
+    return score_predictions(predictions, references, *SCORERS[evaluation.metric])
 
 
 class SpanEvaluationTrainer(Trainer):

@@ -10,7 +10,6 @@ from typing import Any
 import datasets
 import torch
 from transformers import (
-    AutoModelForQuestionAnswering,
     AutoTokenizer,
     PreTrainedTokenizerBase,
     TrainingArguments,
@@ -37,8 +36,7 @@ from extractive_qa.qa.fingerprint import (
     tokenizer_fingerprint,
 )
 from extractive_qa.qa.inference import pick_device
-from extractive_qa.qa.spans import SpanSettings
-from extractive_qa.qa_model import QAModel
+from extractive_qa.qa_model import QAModel, load_qa_weights
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +73,7 @@ def _pretrained_model(checkpoint: str, trust_remote_code: bool) -> QAModel:
             f"{checkpoint}: the tokenizer is not a fast tokenizer; windows need "
             "offset mappings, which only fast tokenizers give."
         )
-    model = AutoModelForQuestionAnswering.from_pretrained(
-        checkpoint, trust_remote_code=trust_remote_code, use_safetensors=None
-    )
+    model = load_qa_weights(checkpoint, trust_remote_code=trust_remote_code)
     return QAModel(model=model, tokenizer=tokenizer)
 
 
@@ -199,6 +195,7 @@ def fine_tune(
     base_model: QAModel,
     training: dict[str, Any],
     postprocessing: dict[str, Any],
+    version_2_with_negative: bool = False,
 ) -> dict[str, Any]:
     """Training windows + base model, scored on the validation split as it
     trains -> the best model by F1 (same tokenizer) and the training curve."""
@@ -212,13 +209,11 @@ def fine_tune(
     evaluation = SpanEvaluation(
         examples=validation_examples,
         features=validation_features,
-        spans=SpanSettings(
-            n_best_size=postprocessing["n_best_size"],
-            max_answer_length=postprocessing["max_answer_length"],
-        ),
-        pad_token_id=tokenizer.pad_token_id,
+        tokenizer=tokenizer,
+        postprocessing=postprocessing,
         batch_size=training["eval_batch_size"],
         metric=training["eval_metric"],
+        version_2_with_negative=version_2_with_negative,
     )
     trainer = SpanEvaluationTrainer(
         model=base_model.model,

@@ -24,6 +24,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     base_model="base_model",
                     training="params:training",
                     postprocessing="params:postprocessing",
+                    version_2_with_negative="params:version_2_with_negative",
                 ),
                 outputs=dict(
                     fine_tuned_model="fine_tuned_model",

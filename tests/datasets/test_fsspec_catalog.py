@@ -1,0 +1,103 @@
+"""The project's own catalog, every path moved to another fsspec filesystem
+(memory://, and a file:// URL), saves and loads what the pipeline produces: the
+same catalog works on s3:// or gs:// with only the paths changed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import datasets
+import fsspec
+import pandas as pd
+import pytest
+import torch
+import yaml
+from kedro.io import DataCatalog
+
+from extractive_qa.qa_model import QAModel
+
+REPO = Path(__file__).resolve().parents[2]
+CATALOG = REPO / "conf" / "base" / "catalog.yml"
+
+
+@pytest.fixture
+def memory_root() -> Iterator[str]:
+    """A memory:// directory of this test alone; the memory filesystem is global."""
+    root = f"/fsspec-catalog-{uuid.uuid4().hex}"
+    yield f"memory://{root}"
+    fs = fsspec.filesystem("memory")
+    if fs.exists(root):
+        fs.rm(root, recursive=True)
+
+
+def catalog_under(root: str) -> DataCatalog:
+    """conf/base/catalog.yml with ``data/`` replaced by ``root``."""
+    config = yaml.safe_load(CATALOG.read_text())
+    for entry in config.values():
+        for key in ("filepath", "path"):
+            if key in entry:
+                entry[key] = entry[key].replace("data/", f"{root}/", 1)
+    return DataCatalog.from_config(config)
+
+
+def examples() -> datasets.Dataset:
+    from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
+
+    return datasets.Dataset.from_list(
+        [
+            {
+                "id": "q1",
+                "title": "",
+                "context": "서울은 대한민국의 수도이다.",
+                "question": "대한민국의 수도는 어디인가?",
+                "answers": {"text": ["서울"], "answer_start": [0]},
+            }
+        ],
+        features=EXAMPLE_FEATURES,
+    )
+
+
+@pytest.mark.parametrize("protocol", ["memory", "file"])
+def test_project_catalog_round_trips_on_another_filesystem(
+    protocol, memory_root, tmp_path, korean_tokenizer, tiny_qa_model
+):
+    root = memory_root if protocol == "memory" else f"file://{tmp_path}"
+    catalog = catalog_under(root)
+    qa_model = QAModel(model=tiny_qa_model, tokenizer=korean_tokenizer)
+    answers = pd.DataFrame(
+        {"id": ["q1"], "answer": ["서울"], "answer_start": [0], "answer_end": [2]}
+    )
+
+    catalog.save("validation_examples", examples())
+    catalog.save("tokenizer", korean_tokenizer)
+    catalog.save("fine_tuned_model", qa_model)
+    catalog.save("validation_predictions", {"q1": "서울"})
+    catalog.save("answers", answers)
+
+    assert catalog.load("validation_examples").to_list() == examples().to_list()
+    assert catalog.load("tokenizer").tokenize("서울은") == korean_tokenizer.tokenize(
+        "서울은"
+    )
+    loaded = catalog.load("fine_tuned_model")
+    for name, weights in tiny_qa_model.state_dict().items():
+        assert torch.equal(loaded.model.state_dict()[name], weights), name
+    assert catalog.load("validation_predictions") == {"q1": "서울"}
+    pd.testing.assert_frame_equal(catalog.load("answers"), answers)
+
+    fs, path = fsspec.core.url_to_fs(root)
+    assert fs.exists(f"{path}/06_models/fine_tuned_model/model.safetensors")
+    assert fs.exists(f"{path}/07_model_output/answers.jsonl")
+
+
+def test_synthetic_raw_data_is_generated_on_memory(memory_root):
+    config = yaml.safe_load(CATALOG.read_text())["raw_validation"]
+    config["filepath"] = f"{memory_root}/01_raw/validation.json"
+    config["n_questions"] = 5
+    catalog = DataCatalog.from_config({"raw_validation": config})
+    document = catalog.load("raw_validation")
+    assert sum(len(a["paragraphs"][0]["qas"]) for a in document["data"]) >= 5
+    assert fsspec.filesystem("memory").exists(
+        f"{fsspec.core.strip_protocol(memory_root)}/01_raw/validation.json"
+    )

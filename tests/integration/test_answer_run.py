@@ -1,0 +1,154 @@
+"""`kedro run --pipelines=answer` and `python -m extractive_qa answer` on the
+model the reduced run trained."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from kedro.framework.startup import bootstrap_project
+
+from extractive_qa.pipeline_registry import register_pipelines
+
+QUESTIONS = "data/01_raw/questions.jsonl"
+ANSWERS = "data/07_model_output/answers.jsonl"
+MODEL = "data/06_models/fine_tuned_model"
+
+
+def kedro(project: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kedro", "run", *args],
+        cwd=project,
+        env=env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+@pytest.fixture(scope="module")
+def answered(reduced_project: Path, subprocess_env: dict) -> list[dict]:
+    run = kedro(
+        reduced_project, subprocess_env, "--env", "reduced", "--pipelines", "answer"
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return read_jsonl(reduced_project / ANSWERS)
+
+
+def test_answer_is_not_part_of_the_default_run(reduced_project: Path):
+    bootstrap_project(reduced_project)
+    pipelines = register_pipelines()
+    assert "answer" in pipelines
+    assert "answer" not in {node.name for node in pipelines["__default__"].nodes}
+
+
+def test_every_example_question_gets_an_answer_cut_from_its_context(
+    reduced_project: Path, answered: list[dict]
+):
+    questions = read_jsonl(reduced_project / QUESTIONS)
+    assert [a["id"] for a in answered] == [q["id"] for q in questions]
+    for answer, question in zip(answered, questions, strict=True):
+        assert answer["question"] == question["question"]
+        start, end = answer["answer_start"], answer["answer_end"]
+        assert answer["answer"] == question["context"][start:end]
+        assert isinstance(answer["score"], float)
+
+
+def test_csv_questions_without_ids(reduced_project: Path, subprocess_env: dict):
+    questions = pd.read_json(reduced_project / QUESTIONS, lines=True)
+    questions.drop(columns="id").to_csv(reduced_project / "data/01_raw/q.csv")
+    csv_env = reduced_project / "conf" / "csv"
+    csv_env.mkdir(exist_ok=True)
+    catalog = {
+        "questions": {
+            "type": "pandas.CSVDataset",
+            "filepath": "data/01_raw/q.csv",
+            "load_args": {"index_col": 0},
+        },
+        "answers": {"type": "pandas.CSVDataset", "filepath": "data/08_reporting/a.csv"},
+    }
+    (csv_env / "catalog.yml").write_text(yaml.safe_dump(catalog))
+    # The reduced run's model has the reduced env's size; the model directory
+    # carries its own config, so the base parameters read it as it is.
+    run = kedro(
+        reduced_project, subprocess_env, "--env", "csv", "--pipelines", "answer"
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    answers = pd.read_csv(
+        reduced_project / "data/08_reporting/a.csv",
+        keep_default_na=False,
+        dtype={"id": str},
+    )
+    assert list(answers["id"]) == [str(i) for i in range(1, len(questions) + 1)]
+    for row, context in zip(answers.itertuples(), questions["context"], strict=True):
+        assert row.answer == context[row.answer_start : row.answer_end]
+
+
+def test_command_line_answers_like_the_pipeline(
+    reduced_project: Path, answered: list[dict], subprocess_env: dict
+):
+    question = read_jsonl(reduced_project / QUESTIONS)[-1]
+    result = subprocess.run(
+        [sys.executable, "-m", "extractive_qa", "answer", "--json"]
+        + ["--model", str(reduced_project / MODEL)]
+        + ["--question", question["question"], "--context", question["context"]],
+        env=subprocess_env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    printed = json.loads(result.stdout)
+    expected = answered[-1]
+    assert printed["answer"] == expected["answer"]
+    assert (printed["answer_start"], printed["answer_end"]) == (
+        expected["answer_start"],
+        expected["answer_end"],
+    )
+    assert printed["score"] == pytest.approx(expected["score"], abs=1e-4)
+
+
+def test_command_line_names_a_missing_model_directory(
+    tmp_path: Path, subprocess_env: dict
+):
+    result = subprocess.run(
+        [sys.executable, "-m", "extractive_qa", "answer"]
+        + ["--model", str(tmp_path / "nowhere"), "--question", "q", "--context", "c"],
+        env=subprocess_env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "No QA model directory" in result.stderr
+    assert "nowhere" in result.stderr
+
+
+def test_push_switched_on_without_a_token_stops_before_any_node(
+    reduced_project: Path, subprocess_env: dict
+):
+    env = {k: v for k, v in subprocess_env.items() if k != "HF_TOKEN"}
+    run = kedro(
+        reduced_project,
+        env,
+        "--env",
+        "reduced",
+        "--nodes",
+        "push_to_hub",
+        "--params",
+        "hub.push_to_hub=true,hub.repo_id=someone/tiny-qa",
+    )
+    assert run.returncode != 0
+    output = run.stdout + run.stderr
+    assert "MissingHubTokenError" in output
+    assert "someone/tiny-qa" in output
+    assert "Running node: push_to_hub" not in output

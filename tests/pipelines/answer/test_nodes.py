@@ -1,0 +1,96 @@
+"""New questions are answered exactly as evaluation answers validation examples:
+same windows, same logits, same best span."""
+
+from __future__ import annotations
+
+import datasets
+import pandas as pd
+import pytest
+
+from extractive_qa.pipelines.answer.nodes import (
+    ANSWER_COLUMNS,
+    answer,
+    to_question_dataset,
+)
+from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
+from extractive_qa.pipelines.features.nodes import tokenize_validation
+from extractive_qa.pipelines.inference.nodes import postprocess, predict
+from extractive_qa.qa_model import QAModel
+
+# Windows must fit the tiny model's 64 positions; the long context needs three.
+TOKENIZATION = {
+    "max_length": 32,
+    "doc_stride": 8,
+    "max_query_length": 16,
+    "chunk_size": 1000,
+}
+INFERENCE = {"batch_size": 2, "device": "cpu"}
+POSTPROCESSING = {"n_best_size": 5, "max_answer_length": 10}
+
+QUESTIONS = pd.DataFrame(
+    {
+        "id": ["short", "long"],
+        "question": ["대한민국의 수도는 어디인가?", "김민수는 어디에서 태어났는가?"],
+        "context": [
+            "서울은 대한민국의 수도이다.",
+            "그는 1950년에 서울로 이사하여 대학에서 20년 동안 일했다. "
+            "서울은 대한민국의 수도이다. 이영희는 광주에서 소설 세 권을 썼다. "
+            "김민수는 1932년에 부산에서 태어났다.",
+        ],
+    }
+)
+
+
+@pytest.fixture
+def qa_model(korean_tokenizer, tiny_qa_model) -> QAModel:
+    return QAModel(model=tiny_qa_model, tokenizer=korean_tokenizer)
+
+
+def test_answers_match_the_evaluation_path(qa_model):
+    answers = answer(QUESTIONS, qa_model, TOKENIZATION, INFERENCE, POSTPROCESSING)
+    examples = datasets.Dataset.from_list(
+        [
+            {
+                "id": row.id,
+                "title": "",
+                "context": row.context,
+                "question": row.question,
+                "answers": {"text": [], "answer_start": []},
+            }
+            for row in QUESTIONS.itertuples()
+        ],
+        features=EXAMPLE_FEATURES,
+    )
+    features = tokenize_validation(examples, qa_model.tokenizer, TOKENIZATION)
+    assert features["example_id"].count("long") >= 2, "the long context must overflow"
+    logits = predict(features, qa_model, INFERENCE)
+    predictions = postprocess(examples, features, logits, POSTPROCESSING)
+
+    assert list(answers.columns) == list(ANSWER_COLUMNS)
+    assert list(answers["id"]) == ["short", "long"]
+    assert dict(zip(answers["id"], answers["answer"], strict=True)) == predictions
+    for row, context in zip(answers.itertuples(), QUESTIONS["context"], strict=True):
+        assert row.answer == context[row.answer_start : row.answer_end]
+        assert row.answer and isinstance(row.score, float)
+
+
+def test_rows_are_numbered_when_the_table_has_no_ids():
+    questions = to_question_dataset(QUESTIONS.drop(columns="id"))
+    assert questions["id"] == ["1", "2"]
+    assert questions["question"] == list(QUESTIONS["question"])
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (QUESTIONS.drop(columns="context"), r"missing \['context'\]"),
+        (QUESTIONS.assign(id=["a", "a"]), r"ids must be unique; repeated: \['a'\]"),
+        (
+            QUESTIONS.assign(question=["", "무엇인가?"]),
+            r"empty or non-text 'question' \(ids \['short'\]\)",
+        ),
+    ],
+)
+def test_bad_question_tables_say_what_to_fix(table, message):
+    with pytest.raises(ValueError, match=message):
+        to_question_dataset(table)

@@ -1,0 +1,133 @@
+"""A run killed with SIGKILL mid-training resumes from its last checkpoint.
+
+Everything is real: ``kedro run`` in a subprocess of a temporary project, a
+``kill -9`` once the first checkpoint is on disk, and a rerun of
+``--nodes=fine_tune`` that must pick up from there and end within 0.5 F1 of an
+uninterrupted run with the same seed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CATALOG = {
+    "raw_train": {
+        "type": "extractive_qa.datasets.SyntheticKorQuADDataset",
+        "filepath": "data/01_raw/synthetic_korquad_train.json",
+        "split": "train",
+        "n_questions": 200,
+        "seed": 13,
+    },
+    "raw_validation": {
+        "type": "extractive_qa.datasets.SyntheticKorQuADDataset",
+        "filepath": "data/01_raw/synthetic_korquad_validation.json",
+        "split": "validation",
+        "n_questions": 30,
+        "seed": 13,
+    },
+}
+PARAMETERS = {
+    "model": {"demo": {"hidden_size": 32, "intermediate_size": 64}},
+    "training": {"num_train_epochs": 2, "logging_steps": 5},
+}
+WORK = "data/06_models/fine_tune_work"
+# Wide enough that Kedro's rich log lines are not wrapped.
+ENV = {
+    **os.environ,
+    "KEDRO_DISABLE_TELEMETRY": "true",
+    "HF_HUB_OFFLINE": "1",
+    "COLUMNS": "400",
+}
+KEDRO = [sys.executable, "-m", "kedro", "run", "--env", "reduced"]
+
+
+def kedro(project: Path, *arguments: str) -> str:
+    """Run kedro in the project; its log (stdout and stderr) on success."""
+    done = subprocess.run(
+        [*KEDRO, *arguments],
+        cwd=project,
+        env=ENV,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
+def complete_checkpoints(project: Path) -> list[Path]:
+    return sorted((project / WORK).glob("run-*/checkpoint-*/trainer_state.json"))
+
+
+def kill_after_first_checkpoint(project: Path) -> None:
+    """Start a full run and SIGKILL it as soon as one checkpoint is complete."""
+    process = subprocess.Popen(
+        KEDRO,
+        cwd=project,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not complete_checkpoints(project) and time.monotonic() < deadline:
+            assert process.poll() is None, "the run ended before any checkpoint"
+            time.sleep(0.05)
+        assert complete_checkpoints(project), "no checkpoint within 300 s"
+        assert process.poll() is None, "the run finished before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+
+
+@pytest.fixture
+def uninterrupted(tmp_path_factory, project_factory) -> Path:
+    project = project_factory(tmp_path_factory.mktemp("whole"), CATALOG, PARAMETERS)
+    kedro(project)
+    return project
+
+
+def test_killed_fine_tune_resumes_and_matches_an_uninterrupted_run(
+    tmp_path, project_factory, uninterrupted
+):
+    project = project_factory(tmp_path, CATALOG, PARAMETERS)
+    kill_after_first_checkpoint(project)
+    killed_at = complete_checkpoints(project)[-1].parent
+    assert not (project / "data/06_models/fine_tuned_model").exists()
+
+    # Other settings never resume these checkpoints, and leave them alone.
+    log = kedro(project, "--nodes", "fine_tune", "--params", "training.seed=14")
+    assert "resuming" not in log
+    assert "holds checkpoints of 1 other run(s) with other settings" in log
+    assert killed_at.parent.name in log
+    assert killed_at.is_dir(), "another run's checkpoints were deleted"
+
+    # The same settings pick up where the kill left off.
+    log = kedro(project, "--nodes", "fine_tune")
+    kedro(project, "--from-nodes", "predict")
+
+    assert f"resuming fine-tuning from {killed_at.relative_to(project)}" in log
+    curve = json.loads((project / "data/08_reporting/training_curve.json").read_text())
+    whole_curve = json.loads(
+        (uninterrupted / "data/08_reporting/training_curve.json").read_text()
+    )
+    # The curve spans the whole run: the epochs before the kill came back with
+    # the checkpoint's state.
+    assert [r["epoch"] for r in curve if r["eval_f1"] is not None] == [1, 2]
+    assert [r["step"] for r in curve] == [r["step"] for r in whole_curve]
+    metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
+    whole = json.loads((uninterrupted / "data/08_reporting/metrics.json").read_text())
+    for name in ("squad", "korquad"):
+        assert metrics[name]["f1"] == pytest.approx(whole[name]["f1"], abs=0.5)
+    assert not list((project / WORK).glob("run-*")), "checkpoints left behind"
