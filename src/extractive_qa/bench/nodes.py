@@ -89,7 +89,9 @@ def benchmark_training(
     training: dict[str, Any],
     bench: dict[str, Any],
 ) -> TrainingRun:
-    """Both recipes fine-tune copies of the base model: same data, seed, epochs."""
+    """Both recipes fine-tune copies of the base model: same data, seed, epochs;
+    the reference draws random batches, the project its configured
+    ``training.sampling_strategy`` (group_by_length by default)."""
     tokenizer = base_model.tokenizer
     ref_arguments = bench_arguments(training, bench, sampling="random")
     ref = measure(
@@ -104,7 +106,7 @@ def benchmark_training(
         copy.deepcopy(base_model.model),
         features.project_train,
         tokenizer,
-        bench_arguments(training, bench, sampling="group_by_length"),
+        bench_arguments(training, bench, sampling=training["sampling_strategy"]),
     )
     return TrainingRun(
         ref.result, own.result, tokenizer, ref_arguments.num_train_epochs, ref, own

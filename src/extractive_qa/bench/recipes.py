@@ -90,7 +90,8 @@ def train_project(
     arguments: TrainingArguments,
 ) -> PreTrainedModel:
     """The project's training recipe (as in ``fine_tune``): unpadded windows,
-    padded per batch by ``WindowCollator``, batches grouped by length."""
+    padded per batch by ``WindowCollator``, batches drawn as ``arguments`` say
+    (grouped by length by default)."""
     trainer = Trainer(
         model=model,
         args=arguments,
