@@ -58,6 +58,7 @@ TRAINING = {
     "seed": 13,
     "logging_steps": 50,
     "dataloader_num_workers": 0,
+    "sampling_strategy": "group_by_length",
 }
 STAGES = {
     "feature preparation (train + validation)",
@@ -80,8 +81,8 @@ def _examples(split: str, n_questions: int) -> datasets.Dataset:
 
 @pytest.fixture(scope="module")
 def inputs() -> dict:
-    train = _examples("train", 48)
-    validation = _examples("validation", 16)
+    train = _examples("train", 32)
+    validation = _examples("validation", 12)
     model = prepare_model(train, {"checkpoint": None, "demo": TINY_DEMO})
     return {
         "train_examples": train,

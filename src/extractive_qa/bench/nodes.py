@@ -89,7 +89,9 @@ def benchmark_training(
     training: dict[str, Any],
     bench: dict[str, Any],
 ) -> TrainingRun:
-    """Both recipes fine-tune copies of the base model: same data, seed, epochs."""
+    """Both recipes fine-tune copies of the base model: same data, seed, epochs;
+    the reference draws random batches, the project its configured
+    ``training.sampling_strategy`` (group_by_length by default)."""
     tokenizer = base_model.tokenizer
     ref_arguments = bench_arguments(training, bench, sampling="random")
     ref = measure(
@@ -104,7 +106,7 @@ def benchmark_training(
         copy.deepcopy(base_model.model),
         features.project_train,
         tokenizer,
-        bench_arguments(training, bench, sampling="group_by_length"),
+        bench_arguments(training, bench, sampling=training["sampling_strategy"]),
     )
     return TrainingRun(
         ref.result, own.result, tokenizer, ref_arguments.num_train_epochs, ref, own
@@ -228,6 +230,59 @@ def _chain_row(
     )
 
 
+def _disk_mib(*tables: datasets.Dataset) -> float:
+    return sum(map(disk_bytes, tables)) / 2**20
+
+
+def _stage_rows(
+    features: FeatureRun,
+    training: TrainingRun,
+    stages: dict[str, Any],
+    metrics: dict[str, dict],
+) -> list[StageRow]:
+    """The table's rows, with the issue's targets."""
+    samples = len(features.project_train) * training.epochs
+    rows = [
+        _row(
+            "feature preparation (train + validation)",
+            features.reference,
+            features.project,
+            1.5,
+        ),
+        StageRow(
+            "features on disk (Arrow, train + validation)",
+            "MiB",
+            _disk_mib(features.reference_train, features.reference_validation),
+            _disk_mib(features.project_train, features.project_validation),
+            0.6,
+        ),
+        StageRow(
+            "training throughput",
+            "samples/s",
+            samples / training.reference.seconds,
+            samples / training.project.seconds,
+            1.5,
+            higher_is_better=True,
+            reference_peak_mib=training.reference.peak_mib,
+            project_peak_mib=training.project.peak_mib,
+        ),
+        _row("prediction", *stages["predict"], 2.0),
+        _row("post-processing", *stages["postprocess"], 20.0),
+        _chain_row(features, training, stages),
+    ]
+    return rows + [
+        StageRow(
+            f"final F1 ({metric})",
+            "F1",
+            metrics["reference"][metric]["f1"],
+            metrics["project"][metric]["f1"],
+            1.0,
+            higher_is_better=True,
+        )
+        for metric in ("korquad", "squad")
+    ]
+
+
 def benchmark_inference(
     features: FeatureRun,
     training: TrainingRun,
@@ -248,53 +303,7 @@ def benchmark_inference(
         "reference": stages["score"][0].result,
         "project": stages["score"][1].result,
     }
-    samples = len(features.project_train) * training.epochs
-    rows = [
-        _row(
-            "feature preparation (train + validation)",
-            features.reference,
-            features.project,
-            1.5,
-        ),
-        StageRow(
-            "features on disk (Arrow, train + validation)",
-            "MiB",
-            sum(
-                map(
-                    disk_bytes,
-                    (features.reference_train, features.reference_validation),
-                )
-            )
-            / 2**20,
-            sum(map(disk_bytes, (features.project_train, features.project_validation)))
-            / 2**20,
-            0.6,
-        ),
-        StageRow(
-            "training throughput",
-            "samples/s",
-            samples / training.reference.seconds,
-            samples / training.project.seconds,
-            1.5,
-            higher_is_better=True,
-            reference_peak_mib=training.reference.peak_mib,
-            project_peak_mib=training.project.peak_mib,
-        ),
-        _row("prediction", *stages["predict"], 2.0),
-        _row("post-processing", *stages["postprocess"], 20.0),
-        _chain_row(features, training, stages),
-    ]
-    for metric in ("korquad", "squad"):
-        rows.append(
-            StageRow(
-                f"final F1 ({metric})",
-                "F1",
-                metrics["reference"][metric]["f1"],
-                metrics["project"][metric]["f1"],
-                1.0,
-                higher_is_better=True,
-            )
-        )
+    rows = _stage_rows(features, training, stages, metrics)
     table = markdown_table(rows)
     logger.info("benchmark, reference recipe vs this project:\n%s", table)
     report = {

@@ -22,14 +22,11 @@ def check_windows(
             f"the project {len(project)}; check tokenization.max_query_length "
             "(the reference never cuts questions) and the tokenizer's padding side."
         )
-    lengths = np.fromiter((len(ids) for ids in project["input_ids"]), dtype=np.int64)
-    padded = np.asarray(reference["input_ids"])
+    padded = np.asarray(reference["input_ids"][:])
     differing = [
         window
-        for window, (row, ids) in enumerate(
-            zip(padded, project["input_ids"], strict=True)
-        )
-        if not np.array_equal(row[: lengths[window]], ids)
+        for window, ids in enumerate(project["input_ids"][:])
+        if not np.array_equal(padded[window, : len(ids)], ids)
     ]
     if differing:
         raise ParityError(
@@ -44,8 +41,8 @@ def check_labels(reference: datasets.Dataset, project: datasets.Dataset) -> int:
     check_windows(reference, project, "train")
     differing = []
     for column in ("start_positions", "end_positions"):
-        expected = np.asarray(reference[column])
-        found = np.asarray(project[column])
+        expected = np.asarray(reference[column][:])
+        found = np.asarray(project[column][:])
         differing += np.flatnonzero(expected != found).tolist()
     if differing:
         windows = sorted(set(differing))

@@ -22,6 +22,7 @@ from extractive_qa.pipelines.features.nodes import (
     window_settings,
 )
 from extractive_qa.qa.batching import WindowCollator
+from extractive_qa.qa.fingerprint import read_stamp, stamp
 
 
 def reference_features(
@@ -89,7 +90,8 @@ def train_project(
     arguments: TrainingArguments,
 ) -> PreTrainedModel:
     """The project's training recipe (as in ``fine_tune``): unpadded windows,
-    padded per batch by ``WindowCollator``, batches grouped by length."""
+    padded per batch by ``WindowCollator``, batches drawn as ``arguments`` say
+    (grouped by length by default)."""
     trainer = Trainer(
         model=model,
         args=arguments,
@@ -110,19 +112,24 @@ def ragged_logits(
     """Padded ``(windows, max_length)`` logits cut to each window's length: the
     layout the project's ``predict`` writes, so its post-processing can read the
     reference recipe's logits."""
-    lengths = np.fromiter((len(ids) for ids in features["input_ids"]), dtype=np.int32)
+    lengths = np.fromiter(map(len, features["input_ids"][:]), dtype=np.int32)
     offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
     keep = np.arange(start_logits.shape[1])[None, :] < lengths[:, None]
-    return datasets.Dataset(
+    logits = datasets.Dataset(
         pa.table(
             {
                 name: pa.ListArray.from_arrays(
-                    offsets, pa.array(logits[keep].astype(np.float32))
+                    offsets, pa.array(values[keep].astype(np.float32))
                 )
-                for name, logits in (
+                for name, values in (
                     ("start_logits", start_logits),
                     ("end_logits", end_logits),
                 )
             }
         )
     )
+    # Tied to the windows they were predicted for, as predict's output is.
+    fingerprint = read_stamp(features)
+    if fingerprint is not None:
+        stamp(logits, fingerprint)
+    return logits

@@ -185,6 +185,27 @@ def _pair_search(
     return score, starts[picked, row], ends[picked, column]
 
 
+def _first_maxima(
+    logits: np.ndarray, owner: np.ndarray, bounds: np.ndarray
+) -> np.ndarray | None:
+    """Flat index of the first largest logit of each window (what a stable
+    ranking puts first), or None when a window has none (NaN logits)."""
+    maxima = np.maximum.reduceat(logits, bounds[:-1])
+    hits = np.flatnonzero(logits == maxima[owner])
+    first = hits[np.r_[True, owner[hits][1:] != owner[hits][:-1]]]
+    return first if len(first) == len(bounds) - 1 else None
+
+
+def _tokens_of(bounds: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat token indices of the windows ``rows``, and their bounds among them."""
+    sizes = bounds[rows + 1] - bounds[rows]
+    local_bounds = np.concatenate([[0], np.cumsum(sizes)])
+    tokens = np.arange(local_bounds[-1]) + np.repeat(
+        bounds[rows] - local_bounds[:-1], sizes
+    )
+    return tokens, local_bounds
+
+
 def window_best_spans(
     windows: WindowArrays, settings: SpanSettings, first: int, stop: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -193,26 +214,40 @@ def window_best_spans(
 
     The same search as ``best_window_span``. Most windows' best start and best
     end already make a valid span, which then scores highest of all pairs
-    (float addition is monotonic); only the other windows search all n-best
-    pairs.
+    (float addition is monotonic); only the other windows rank their n-best
+    starts and ends and search all their pairs.
     """
     lo, hi = windows.bounds[first], windows.bounds[stop]
     bounds = windows.bounds[first : stop + 1] - lo
     owner = np.repeat(np.arange(stop - first), np.diff(bounds))
-    k = settings.n_best_size
-    starts = _ranked_top(windows.start_logits[lo:hi], owner, bounds, k)
-    ends = _ranked_top(windows.end_logits[lo:hi], owner, bounds, k)
-    # Both have a cell for each of a window's first k tokens.
-    present = starts >= 0
-    starts = np.where(present, starts + lo, lo)
-    ends = np.where(present, ends + lo, lo)
-    score, start, end = _pair_search(
-        windows, settings, starts[:, :1], ends[:, :1], present[:, :1]
-    )
+    start_logits = windows.start_logits[lo:hi]
+    end_logits = windows.end_logits[lo:hi]
+    best_start = _first_maxima(start_logits, owner, bounds)
+    best_end = _first_maxima(end_logits, owner, bounds)
+    score = np.full(stop - first, -np.inf)
+    start = np.full(stop - first, lo)
+    end = np.full(stop - first, lo)
+    if best_start is not None and best_end is not None:
+        score, start, end = _pair_search(
+            windows,
+            settings,
+            best_start[:, None] + lo,
+            best_end[:, None] + lo,
+            np.ones((stop - first, 1), dtype=bool),
+        )
     rest = np.flatnonzero(~np.isfinite(score))
     if len(rest):
+        tokens, rest_bounds = _tokens_of(bounds, rest)
+        rest_owner = np.repeat(np.arange(len(rest)), np.diff(rest_bounds))
+        k = settings.n_best_size
+        starts = _ranked_top(start_logits[tokens], rest_owner, rest_bounds, k)
+        ends = _ranked_top(end_logits[tokens], rest_owner, rest_bounds, k)
+        # Both have a cell for each of a window's first k tokens.
+        present = starts >= 0
+        starts = np.where(present, tokens[starts] + lo, lo)
+        ends = np.where(present, tokens[ends] + lo, lo)
         score[rest], start[rest], end[rest] = _pair_search(
-            windows, settings, starts[rest], ends[rest], present[rest]
+            windows, settings, starts, ends, present
         )
     return score, windows.char_starts[start], windows.char_ends[end]
 

@@ -69,7 +69,9 @@ def tokenize_windows(
 ) -> TokenizedWindows:
     """Tokenize question/context pairs into overflowing windows with offsets."""
     # Leading spaces only waste tokens and can push a context past max_length.
-    questions = [_truncate_question(tokenizer, q.lstrip(), settings) for q in questions]
+    questions = _truncate_questions(
+        tokenizer, [q.lstrip() for q in questions], settings
+    )
     question_first = question_comes_first(tokenizer)
     pair = (questions, contexts) if question_first else (contexts, questions)
     encoding = tokenizer(
@@ -105,6 +107,22 @@ def tokenize_windows(
         in_context=in_context,
         window_starts=window_starts,
     )
+
+
+def _truncate_questions(
+    tokenizer: PreTrainedTokenizerBase, questions: list[str], settings: WindowSettings
+) -> list[str]:
+    """Every question cut to ``max_query_length`` tokens; one tokenizer call
+    finds the (few) that need cutting."""
+    if not questions:
+        return questions
+    token_ids = tokenizer(questions, add_special_tokens=False)["input_ids"]
+    return [
+        question
+        if len(ids) <= settings.max_query_length
+        else _truncate_question(tokenizer, question, settings)
+        for question, ids in zip(questions, token_ids, strict=True)
+    ]
 
 
 def _truncate_question(
