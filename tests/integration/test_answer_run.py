@@ -152,3 +152,26 @@ def test_push_switched_on_without_a_token_stops_before_any_node(
     assert "MissingHubTokenError" in output
     assert "someone/tiny-qa" in output
     assert "Running node: push_to_hub" not in output
+
+
+def test_the_token_is_never_logged_or_written(
+    reduced_project: Path, subprocess_env: dict
+):
+    secret = "hf_secret_marker_4242"
+    run = kedro(
+        reduced_project,
+        {**subprocess_env, "HF_TOKEN": secret},
+        "--env",
+        "reduced",
+        "--nodes",
+        "push_to_hub",
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "stays local" in run.stdout + run.stderr
+    assert secret not in run.stdout + run.stderr
+    written = [
+        path
+        for path in (reduced_project / "data").rglob("*")
+        if path.is_file() and secret.encode() in path.read_bytes()
+    ]
+    assert written == []

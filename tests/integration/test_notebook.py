@@ -50,3 +50,10 @@ def test_notebook_runs_on_the_reduced_project(
     assert "windows" in outputs and "context chars" in outputs
     assert "exact_match" in outputs and str(metrics["n_examples"]) in outputs
     assert "predicted" in outputs
+    # The error analysis the run wrote, tables and the plot image.
+    assert (reduced_project / "data/08_reporting/error_breakdown.png").exists()
+    assert "error_breakdown" in outputs and "worst_questions" in outputs
+    images = [
+        output for output in code[-1].outputs if "image/png" in output.get("data", {})
+    ]
+    assert images, "the error-analysis plot was not displayed"

@@ -209,14 +209,14 @@ def page(chromium: str, viz_url: str) -> Iterator[DevTools]:
                 deviceScaleFactor=1,
                 mobile=False,
             )
-            devtools.call("Page.navigate", url=viz_url)
+            # Settings go in before the app starts (it saves its own state when
+            # a page unloads), from a page of the same origin.
+            devtools.call("Page.navigate", url=f"{viz_url}/api/version")
             wait_for(devtools, "document.readyState === 'complete'")
             devtools.evaluate(
-                "localStorage.setItem('KedroViz', JSON.stringify(Object.assign("
-                "JSON.parse(localStorage.getItem('KedroViz') || '{}'), "
-                f"{json.dumps(VIZ_SETTINGS)})))"
+                f"localStorage.setItem('KedroViz', '{json.dumps(VIZ_SETTINGS)}')"
             )
-            devtools.call("Page.reload")
+            devtools.call("Page.navigate", url=viz_url)
             wait_for(devtools, "document.readyState === 'complete'")
             yield devtools
     finally:
@@ -291,6 +291,7 @@ def test_screenshot_of_the_drawn_pipeline(page: DevTools) -> None:
     wait_for(page, "document.querySelectorAll('.pipeline-node__text').length > 0")
     # Nodes fade in; give the transitions time to finish.
     time.sleep(2)
+    assert not page.evaluate("document.querySelector('.feature-hints')")
     shot = b64decode(page.call("Page.captureScreenshot", format="png")["data"])
     assert shot.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = (int.from_bytes(shot[16:20]), int.from_bytes(shot[20:24]))

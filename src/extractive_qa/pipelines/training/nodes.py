@@ -11,7 +11,6 @@ import datasets
 import torch
 from transformers import (
     AutoTokenizer,
-    PreTrainedTokenizerBase,
     TrainingArguments,
 )
 
@@ -188,6 +187,30 @@ def _resume_point(
     return run_dir, checkpoint
 
 
+def span_trainer(
+    train_features: datasets.Dataset,
+    evaluation: SpanEvaluation,
+    base_model: QAModel,
+    training: dict[str, Any],
+    run_dir: Path,
+) -> SpanEvaluationTrainer:
+    """A Trainer on the training windows that evaluates with ``evaluation`` and
+    checkpoints to ``run_dir``."""
+    tokenizer = base_model.tokenizer
+    return SpanEvaluationTrainer(
+        model=base_model.model,
+        args=training_arguments(training, str(run_dir)),
+        train_dataset=train_features,
+        eval_dataset=evaluation.features,
+        data_collator=WindowCollator(
+            pad_token_id=tokenizer.pad_token_id,
+            max_width=base_model.model.config.max_position_embeddings,
+        ),
+        processing_class=tokenizer,
+        evaluation=evaluation,
+    )
+
+
 def fine_tune(
     train_features: datasets.Dataset,
     validation_examples: datasets.Dataset,
@@ -202,31 +225,19 @@ def fine_tune(
     check_training_inputs(
         train_features, validation_examples, validation_features, base_model
     )
-    tokenizer: PreTrainedTokenizerBase = base_model.tokenizer
     run_dir, checkpoint = _resume_point(
         training, train_features, validation_features, base_model
     )
     evaluation = SpanEvaluation(
         examples=validation_examples,
         features=validation_features,
-        tokenizer=tokenizer,
+        tokenizer=base_model.tokenizer,
         postprocessing=postprocessing,
         batch_size=training["eval_batch_size"],
         metric=training["eval_metric"],
         version_2_with_negative=version_2_with_negative,
     )
-    trainer = SpanEvaluationTrainer(
-        model=base_model.model,
-        args=training_arguments(training, str(run_dir)),
-        train_dataset=train_features,
-        eval_dataset=validation_features,
-        data_collator=WindowCollator(
-            pad_token_id=tokenizer.pad_token_id,
-            max_width=base_model.model.config.max_position_embeddings,
-        ),
-        processing_class=tokenizer,
-        evaluation=evaluation,
-    )
+    trainer = span_trainer(train_features, evaluation, base_model, training, run_dir)
     result = trainer.train(resume_from_checkpoint=checkpoint and str(checkpoint))
     logger.info(
         "fine-tuned for %d steps, training loss %.3f; best %s F1 %.2f (%s)",
@@ -236,10 +247,14 @@ def fine_tune(
         trainer.state.best_metric or float("nan"),
         trainer.state.best_model_checkpoint,
     )
-    curve = training_curve(trainer.state.log_history)
-    if not training["keep_checkpoints"]:
+    # Under torchrun every process reloads the best checkpoint; remove the
+    # folder only once all have, and only from one process.
+    trainer.accelerator.wait_for_everyone()
+    if not training["keep_checkpoints"] and trainer.is_world_process_zero():
         shutil.rmtree(run_dir, ignore_errors=True)
     return {
-        "fine_tuned_model": QAModel(model=trainer.model, tokenizer=tokenizer),
-        "training_curve": curve,
+        "fine_tuned_model": QAModel(
+            model=trainer.model, tokenizer=base_model.tokenizer
+        ),
+        "training_curve": training_curve(trainer.state.log_history),
     }
