@@ -12,7 +12,7 @@ from extractive_qa.demo.synthetic import generate_korquad, inventory_characters
 from extractive_qa.demo.tiny_model import train_wordpiece_tokenizer
 from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
 from extractive_qa.qa.features import build_train_features, build_validation_features
-from extractive_qa.qa.windows import WindowSettings, tokenize_windows
+from extractive_qa.qa.windows import WindowSettings, question_lengths, tokenize_windows
 
 BIRTH_CONTEXT = (
     "김민수는 1932년에 부산에서 태어났다. "
@@ -179,6 +179,20 @@ def test_a_question_longer_than_max_query_length_is_cut(
         assert question == question_tokens["input_ids"][: len(question)]
     labelled = [f for f in features if f["start_positions"] != 0]
     assert labelled, "the answer should be labelled in at least one window"
+
+
+def test_question_lengths_ignore_the_padding_of_an_earlier_call(
+    korean_tokenizer,
+) -> None:
+    questions = ["서울은 어디에 있나?", "누가 1987년에 태어났는가?", ""]
+    expected = [
+        len(korean_tokenizer(q, add_special_tokens=False)["input_ids"])
+        for q in questions
+    ]
+    # An earlier padded, truncated call leaves that state on the backend.
+    korean_tokenizer(questions, padding="max_length", max_length=64, truncation=True)
+    assert question_lengths(korean_tokenizer, questions).tolist() == expected
+    assert expected[0] > 0 and expected[2] == 0
 
 
 def test_a_cut_question_has_at_most_max_query_length_tokens(

@@ -133,3 +133,15 @@ def ragged_logits(
     if fingerprint is not None:
         stamp(logits, fingerprint)
     return logits
+
+
+def padding_masked(
+    start_logits: np.ndarray, end_logits: np.ndarray, features: datasets.Dataset
+) -> tuple[np.ndarray, np.ndarray]:
+    """Padded logits with -inf at the padding (``attention_mask`` 0), which the
+    unpadded logits of the project do not have."""
+    padding = np.asarray(features["attention_mask"][:]) == 0
+    return (
+        np.where(padding, -np.inf, start_logits),
+        np.where(padding, -np.inf, end_logits),
+    )

@@ -7,6 +7,7 @@ import logging
 import datasets
 import numpy as np
 import pyarrow as pa
+from datasets.fingerprint import generate_random_fingerprint
 from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 
@@ -29,6 +30,14 @@ def _token_columns(windows: TokenizedWindows) -> dict[str, pa.Array]:
             windows.token_type_ids, pa.list_(pa.int8())
         )
     return columns
+
+
+def _dataset(tables: list[pa.Table]) -> datasets.Dataset:
+    """The chunks' tables as one Dataset. A fresh random fingerprint spares
+    ``datasets`` from hashing the whole table; the project stamps its own."""
+    return datasets.Dataset(
+        pa.concat_tables(tables), fingerprint=generate_random_fingerprint()
+    )
 
 
 def first_answer_spans(answers: list[dict]) -> tuple[np.ndarray, np.ndarray]:
@@ -73,7 +82,7 @@ def build_train_features(
         columns["start_positions"] = pa.array(start_positions)
         columns["end_positions"] = pa.array(end_positions)
         tables.append(pa.table(columns))
-    features = datasets.Dataset(pa.concat_tables(tables))
+    features = _dataset(tables)
     logger.info("%d training examples -> %d windows", len(examples), len(features))
     return features
 
@@ -98,6 +107,6 @@ def build_validation_features(
         )
         columns["offset_mapping"] = context_offsets(windows)
         tables.append(pa.table(columns))
-    features = datasets.Dataset(pa.concat_tables(tables))
+    features = _dataset(tables)
     logger.info("%d validation examples -> %d windows", len(examples), len(features))
     return features

@@ -5,6 +5,11 @@ candidates (as in the reference recipe); their pairs are scored at once as an
 ``n_best x n_best`` matrix, masked to spans inside the context, not reversed and
 at most ``max_answer_length`` tokens long. The example's answer is the best
 span over all of its windows.
+
+``best_spans`` runs that search for all windows at once with numpy (no Python
+loop per window or per candidate): a window whose best start and best end
+already form a valid span needs no n-best ranking at all, and the others are
+ranked with one sort of all their tokens.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import pyarrow as pa
@@ -86,9 +87,10 @@ def tokenize_windows(
     context_id = 1 if question_first else 0
     lengths = np.fromiter((len(ids) for ids in encoding["input_ids"]), dtype=np.int64)
     window_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    offsets = np.asarray(
-        [pair for window in encoding["offset_mapping"] for pair in window],
+    offsets = np.fromiter(
+        chain.from_iterable(chain.from_iterable(encoding["offset_mapping"])),
         dtype=np.int64,
+        count=2 * int(lengths.sum()),
     ).reshape(-1, 2)
     in_context = np.fromiter(
         (
@@ -109,19 +111,34 @@ def tokenize_windows(
     )
 
 
+def question_lengths(
+    tokenizer: PreTrainedTokenizerBase, questions: Sequence[str]
+) -> np.ndarray:
+    """Tokens in each question, without special tokens.
+
+    Asks the fast tokenizer's backend directly: only the lengths are needed, and
+    converting every encoding to Python lists would cost more than tokenizing.
+    The backend keeps the padding and truncation of the last ``tokenizer(...)``
+    call, so both are switched off first; the next call sets its own again.
+    """
+    if not questions:
+        return np.zeros(0, dtype=np.int64)
+    backend = tokenizer.backend_tokenizer
+    backend.no_padding()
+    backend.no_truncation()
+    encodings = backend.encode_batch(list(questions), add_special_tokens=False)
+    return np.fromiter((len(e) for e in encodings), dtype=np.int64)
+
+
 def _truncate_questions(
     tokenizer: PreTrainedTokenizerBase, questions: list[str], settings: WindowSettings
 ) -> list[str]:
     """Every question cut to ``max_query_length`` tokens; one tokenizer call
     finds the (few) that need cutting."""
-    if not questions:
-        return questions
-    token_ids = tokenizer(questions, add_special_tokens=False)["input_ids"]
+    too_long = question_lengths(tokenizer, questions) > settings.max_query_length
     return [
-        question
-        if len(ids) <= settings.max_query_length
-        else _truncate_question(tokenizer, question, settings)
-        for question, ids in zip(questions, token_ids, strict=True)
+        _truncate_question(tokenizer, question, settings) if cut else question
+        for question, cut in zip(questions, too_long, strict=True)
     ]
 
 

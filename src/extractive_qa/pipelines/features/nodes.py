@@ -12,7 +12,7 @@ from transformers import PreTrainedTokenizerBase
 
 from extractive_qa.qa.features import build_train_features, build_validation_features
 from extractive_qa.qa.fingerprint import feature_fingerprint, stamp
-from extractive_qa.qa.windows import WindowSettings
+from extractive_qa.qa.windows import WindowSettings, question_lengths
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +30,8 @@ def count_long_questions(
     tokenizer: PreTrainedTokenizerBase, questions: Sequence[str], limit: int
 ) -> int:
     """How many questions are longer than ``limit`` tokens (and so get cut)."""
-    if not questions:
-        return 0
-    token_ids = tokenizer([q.lstrip() for q in questions], add_special_tokens=False)[
-        "input_ids"
-    ]
-    return int(np.sum(np.fromiter(map(len, token_ids), dtype=np.int64) > limit))
+    lengths = question_lengths(tokenizer, [q.lstrip() for q in questions])
+    return int(np.sum(lengths > limit))
 
 
 def _report_long_questions(
