@@ -105,6 +105,7 @@ def report(inputs: dict, tmp_path_factory: pytest.TempPathFactory) -> Path:
             "n_train_examples": None,
             "n_validation_examples": None,
             "num_train_epochs": None,
+            "repeats": 2,
             "output_dir": str(folder / "work"),
         },
     }
