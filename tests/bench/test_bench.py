@@ -58,7 +58,8 @@ TRAINING = {
     "seed": 13,
     "logging_steps": 50,
     "dataloader_num_workers": 0,
-    "sampling_strategy": "group_by_length",
+    "sampling_strategy": "length_buckets",
+    "length_bucket_batches": 4,
 }
 STAGES = {
     "feature preparation (train + validation)",

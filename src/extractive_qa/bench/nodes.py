@@ -26,6 +26,7 @@ from extractive_qa.bench.recipes import (
 from extractive_qa.bench.report import StageRow, markdown_table
 from extractive_qa.pipelines.evaluation.nodes import score
 from extractive_qa.pipelines.inference.nodes import postprocess, predict
+from extractive_qa.pipelines.training.sampling import bucket_batches, trainer_sampling
 from extractive_qa.qa_model import QAModel
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def benchmark_training(
 ) -> TrainingRun:
     """Both recipes fine-tune copies of the base model: same data, seed, epochs;
     the reference draws random batches, the project its configured
-    ``training.sampling_strategy`` (group_by_length by default)."""
+    ``training.sampling_strategy`` (length buckets by default)."""
     tokenizer = base_model.tokenizer
     ref_arguments = bench_arguments(training, bench, sampling="random")
     ref = measure(
@@ -112,7 +113,10 @@ def benchmark_training(
         copy.deepcopy(base_model.model),
         features.project_train,
         tokenizer,
-        bench_arguments(training, bench, sampling=training["sampling_strategy"]),
+        bench_arguments(
+            training, bench, sampling=trainer_sampling(training["sampling_strategy"])
+        ),
+        bucket_batches(training),
     )
     return TrainingRun(
         ref.result, own.result, tokenizer, ref_arguments.num_train_epochs, ref, own

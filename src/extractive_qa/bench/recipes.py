@@ -11,7 +11,6 @@ import pyarrow as pa
 from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
-    Trainer,
     TrainingArguments,
 )
 
@@ -21,6 +20,7 @@ from extractive_qa.pipelines.features.nodes import (
     tokenize_validation,
     window_settings,
 )
+from extractive_qa.pipelines.training.sampling import LengthBucketTrainer
 from extractive_qa.qa.batching import WindowCollator
 from extractive_qa.qa.fingerprint import read_stamp, stamp
 
@@ -88,11 +88,12 @@ def train_project(
     features: datasets.Dataset,
     tokenizer: PreTrainedTokenizerBase,
     arguments: TrainingArguments,
+    bucket_batches: int | None,
 ) -> PreTrainedModel:
     """The project's training recipe (as in ``fine_tune``): unpadded windows,
-    padded per batch by ``WindowCollator``, batches drawn as ``arguments`` say
-    (grouped by length by default)."""
-    trainer = Trainer(
+    padded per batch by ``WindowCollator``, batches drawn as ``training`` says
+    (length buckets by default: ``bucket_batches``)."""
+    trainer = LengthBucketTrainer(
         model=model,
         args=arguments,
         train_dataset=features,
@@ -101,6 +102,7 @@ def train_project(
             max_width=model.config.max_position_embeddings,
         ),
         processing_class=tokenizer,
+        bucket_batches=bucket_batches,
     )
     trainer.train()
     return trainer.model

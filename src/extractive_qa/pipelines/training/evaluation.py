@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import datasets
-from transformers import PreTrainedModel, PreTrainedTokenizerBase, Trainer
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from extractive_qa.metrics.scoring import (
     AnswerScorer,
@@ -28,6 +28,7 @@ from extractive_qa.metrics.scoring import (
 )
 from extractive_qa.metrics.scoring_v2 import score_with_no_answer
 from extractive_qa.pipelines.inference.nodes import postprocess, predict
+from extractive_qa.pipelines.training.sampling import LengthBucketTrainer
 from extractive_qa.qa_model import QAModel
 
 logger = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ def span_scores(model: PreTrainedModel, evaluation: SpanEvaluation) -> QAScores:
     return score_predictions(predictions, references, *SCORERS[evaluation.metric])
 
 
-class SpanEvaluationTrainer(Trainer):
+class SpanEvaluationTrainer(LengthBucketTrainer):
     """A Trainer whose ``evaluate`` scores answers with ``span_scores``."""
 
     def __init__(self, *args: Any, evaluation: SpanEvaluation, **kwargs: Any) -> None:

@@ -27,6 +27,7 @@ from extractive_qa.pipelines.training.evaluation import (
     SpanEvaluationTrainer,
     training_curve,
 )
+from extractive_qa.pipelines.training.sampling import bucket_batches, trainer_sampling
 from extractive_qa.qa.batching import WindowCollator
 from extractive_qa.qa.fingerprint import (
     check_value,
@@ -119,7 +120,7 @@ def training_arguments(training: dict[str, Any], output_dir: str) -> TrainingArg
         # bf16 and TF32 arrive together with Ampere; older GPUs train in fp32.
         bf16=bf16,
         tf32=bf16 or None,
-        train_sampling_strategy=training["sampling_strategy"],
+        train_sampling_strategy=trainer_sampling(training["sampling_strategy"]),
         logging_steps=training["logging_steps"],
         eval_strategy=strategy,
         eval_steps=training["eval_steps"] if strategy == "steps" else None,
@@ -208,6 +209,7 @@ def span_trainer(
         ),
         processing_class=tokenizer,
         evaluation=evaluation,
+        bucket_batches=bucket_batches(training),
     )
 
 
