@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from extractive_qa.qa.spans import Span, SpanSettings, WindowArrays, _top_indices
+from extractive_qa.qa.spans import Span, SpanSettings, WindowArrays, candidate_grid
 
 
 @dataclass(frozen=True)
@@ -35,31 +35,12 @@ def window_top_spans(
     windows: WindowArrays, window: int, settings: SpanSettings
 ) -> list[Span]:
     """Up to ``n_best_size`` valid spans of one window, best first."""
-    lo, hi = windows.bounds[window], windows.bounds[window + 1]
-    start_logits = windows.start_logits[lo:hi]
-    end_logits = windows.end_logits[lo:hi]
-    in_context = windows.in_context[lo:hi]
-    starts = _top_indices(start_logits, settings.n_best_size)
-    ends = _top_indices(end_logits, settings.n_best_size)
-    length = ends[None, :] - starts[:, None]
-    valid = (
-        in_context[starts][:, None]
-        & in_context[ends][None, :]
-        & (length >= 0)
-        & (length < settings.max_answer_length)
-    )
-    rows, columns = np.nonzero(valid)
-    scores = start_logits[starts[rows]] + end_logits[ends[columns]]
+    grid = candidate_grid(windows, window, settings)
+    rows, columns = np.nonzero(grid.valid)
+    scores = grid.scores[rows, columns]
     # Stable on row-major order, so ties break as np.argmax does in spans.py.
     order = np.argsort(-scores, kind="stable")[: settings.n_best_size]
-    return [
-        Span(
-            score=float(scores[i]),
-            char_start=int(windows.char_starts[lo + starts[rows[i]]]),
-            char_end=int(windows.char_ends[lo + ends[columns[i]]]),
-        )
-        for i in order
-    ]
+    return [grid.span(windows, rows[i], columns[i]) for i in order]
 
 
 def window_null_scores(windows: WindowArrays) -> np.ndarray:

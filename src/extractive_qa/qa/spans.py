@@ -107,10 +107,30 @@ def _top_indices(logits: np.ndarray, k: int) -> np.ndarray:
     return top[np.argsort(logits[top], kind="stable")[::-1]]
 
 
-def best_window_span(
+@dataclass(frozen=True)
+class CandidateGrid:
+    """One window's n-best starts x n-best ends and which pairs make a valid
+    span (both in the context, not reversed, short enough)."""
+
+    first_token: int  # flat index of the window's first token
+    starts: np.ndarray  # window-relative token positions, best first
+    ends: np.ndarray
+    scores: np.ndarray  # (starts x ends) start + end logit
+    valid: np.ndarray  # (starts x ends) bool
+
+    def span(self, windows: WindowArrays, row: int, column: int) -> Span:
+        """The span of cell ``(row, column)`` in character offsets."""
+        return Span(
+            score=float(self.scores[row, column]),
+            char_start=int(windows.char_starts[self.first_token + self.starts[row]]),
+            char_end=int(windows.char_ends[self.first_token + self.ends[column]]),
+        )
+
+
+def candidate_grid(
     windows: WindowArrays, window: int, settings: SpanSettings
-) -> Span | None:
-    """The highest-scoring valid span of one window, or None if it has none."""
+) -> CandidateGrid:
+    """The ``n_best_size`` x ``n_best_size`` candidate spans of one window."""
     lo, hi = windows.bounds[window], windows.bounds[window + 1]
     start_logits = windows.start_logits[lo:hi]
     end_logits = windows.end_logits[lo:hi]
@@ -124,17 +144,20 @@ def best_window_span(
         & (length >= 0)
         & (length < settings.max_answer_length)
     )
-    if not valid.any():
+    scores = start_logits[starts][:, None] + end_logits[ends][None, :]
+    return CandidateGrid(int(lo), starts, ends, scores, valid)
+
+
+def best_window_span(
+    windows: WindowArrays, window: int, settings: SpanSettings
+) -> Span | None:
+    """The highest-scoring valid span of one window, or None if it has none."""
+    grid = candidate_grid(windows, window, settings)
+    if not grid.valid.any():
         return None
-    scores = np.where(
-        valid, start_logits[starts][:, None] + end_logits[ends][None, :], -np.inf
-    )
+    scores = np.where(grid.valid, grid.scores, -np.inf)
     row, column = np.unravel_index(np.argmax(scores), scores.shape)
-    return Span(
-        score=float(scores[row, column]),
-        char_start=int(windows.char_starts[lo + starts[row]]),
-        char_end=int(windows.char_ends[lo + ends[column]]),
-    )
+    return grid.span(windows, row, column)
 
 
 def _ranked_top(
