@@ -94,23 +94,34 @@ def n_batches(n_windows: int, batch_size: int, bucket_batches: int) -> int:
 
 
 class LengthBucketSampler(torch.utils.data.Sampler[int]):
-    """Draws batches of similar length (see ``length_bucket_order``) from the
-    global torch RNG, which the Trainer seeds and restores on resume, as it
-    does for its own samplers."""
+    """Draws batches of similar length (see ``length_bucket_order``).
 
-    def __init__(self, lengths: np.ndarray, batch_size: int, bucket_batches: int):
+    The order of an epoch depends only on ``seed`` and the epoch number the
+    Trainer passes to ``set_epoch``, not on the global RNG: a run resumed from
+    a checkpoint sees exactly the batches an uninterrupted run would.
+    """
+
+    def __init__(
+        self, lengths: np.ndarray, batch_size: int, bucket_batches: int, seed: int
+    ):
         self.lengths = np.asarray(lengths)
         self.batch_size = batch_size
         self.bucket_batches = bucket_batches
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
 
     def __len__(self) -> int:
         return len(self.lengths)
 
     def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
         n = len(self.lengths)
-        permutation = torch.randperm(n).numpy()
+        permutation = torch.randperm(n, generator=generator).numpy()
         batch_permutation = torch.randperm(
-            n_batches(n, self.batch_size, self.bucket_batches)
+            n_batches(n, self.batch_size, self.bucket_batches), generator=generator
         ).numpy()
         return iter(
             length_bucket_order(

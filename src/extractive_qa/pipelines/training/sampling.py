@@ -47,8 +47,10 @@ class LengthBucketTrainer(Trainer):
         if self.bucket_batches is None or dataset is None:
             return super()._get_train_sampler(train_dataset)
         lengths = np.fromiter(map(len, dataset["input_ids"][:]), dtype=np.int64)
+        seed = self.args.seed if self.args.data_seed is None else self.args.data_seed
         return LengthBucketSampler(
             lengths,
             self.args.train_batch_size * self.args.gradient_accumulation_steps,
             self.bucket_batches,
+            seed=seed,
         )
