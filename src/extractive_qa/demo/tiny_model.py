@@ -8,8 +8,8 @@ decompose syllables into jamo, after which nothing matches the vocabulary.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
-from itertools import chain
 
 import torch
 from tokenizers import (
@@ -21,12 +21,13 @@ from tokenizers import (
     pre_tokenizers,
     processors,
 )
-from tokenizers.trainers import WordPieceTrainer
 from transformers import (
     ElectraConfig,
     ElectraForQuestionAnswering,
     PreTrainedTokenizerFast,
 )
+
+from extractive_qa.demo.vocabulary import learn_vocabulary
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 # Particles split off the end of a word before WordPiece, longest first, the way
@@ -56,23 +57,19 @@ def train_wordpiece_tokenizer(
             ),
         ]
     )
-    trainer = WordPieceTrainer(
+    words: Counter[str] = Counter()
+    for text, n in Counter(texts).items():
+        normalized = tokenizer.normalizer.normalize_str(text)
+        for word, _ in tokenizer.pre_tokenizer.pre_tokenize_str(normalized):
+            words[word] += n
+    vocabulary = learn_vocabulary(
+        sorted(words.items()),
         vocab_size=vocab_size,
+        alphabet=alphabet,
         special_tokens=SPECIAL_TOKENS,
-        initial_alphabet=sorted(set(alphabet)),
-        show_progress=False,
     )
-    # A doubled character ("가가") puts both its word-initial and its "##"
-    # continuation form in the vocabulary; WordPiece turns a whole word into
-    # [UNK] when one of its characters has no piece for its position.
-    doubled = " ".join(character * 2 for character in sorted(set(alphabet)))
-    tokenizer.train_from_iterator(chain(texts, [doubled]), trainer=trainer)
-    # The trainer numbers tokens of equal rank in no fixed order; sorted ids keep
-    # a seed's model (whose embedding rows follow the ids) the same run to run.
-    learned = sorted(set(tokenizer.get_vocab()) - set(SPECIAL_TOKENS))
     tokenizer.model = models.WordPiece(
-        vocab={token: i for i, token in enumerate(SPECIAL_TOKENS + learned)},
-        unk_token="[UNK]",
+        vocab={token: i for i, token in enumerate(vocabulary)}, unk_token="[UNK]"
     )
     cls_id = tokenizer.token_to_id("[CLS]")
     sep_id = tokenizer.token_to_id("[SEP]")
