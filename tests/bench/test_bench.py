@@ -23,7 +23,7 @@ from kedro_datasets.text import TextDataset
 from extractive_qa.bench import reference
 from extractive_qa.bench.parity import ParityError, check_answers, check_labels
 from extractive_qa.bench.recipes import project_features, reference_features
-from extractive_qa.bench.report import COLUMNS
+from extractive_qa.bench.report import COLUMNS, StageRow, markdown_table
 from extractive_qa.demo.synthetic import generate_korquad
 from extractive_qa.pipelines.bench.pipeline import create_pipeline
 from extractive_qa.pipelines.data_loading.nodes import to_examples
@@ -135,7 +135,14 @@ def test_the_report_has_every_stage_and_its_figures(report: Path, inputs: dict) 
     assert {row["stage"] for row in written["stages"]} == STAGES
     for row in written["stages"]:
         assert list(row) == list(COLUMNS)
-        assert row["reference"] > 0 and row["project"] > 0
+        if row["unit"] == "F1":
+            # A model this small may well score 0 (then the ratio may be None).
+            assert 0 <= row["reference"] <= 100 and 0 <= row["project"] <= 100
+            if row["ratio"] is None:
+                assert row["met"] and row["reference"] == 0 < row["project"]
+                continue
+        else:
+            assert row["reference"] > 0 and row["project"] > 0
         assert row["met"] == (
             row["ratio"] <= row["target"]
             if row["unit"] == "MiB"
@@ -247,3 +254,14 @@ def test_the_benchmark_is_not_part_of_the_default_pipeline() -> None:
         "benchmark_inference",
     }
     assert not bench_nodes & {node.name for node in pipelines["__default__"].nodes}
+
+
+def test_a_zero_reference_f1_gives_a_ratio_instead_of_a_crash() -> None:
+    both_zero = StageRow("final F1", "F1", 0.0, 0.0, 1.0, higher_is_better=True)
+    only_reference_zero = StageRow("final F1", "F1", 0.0, 12.5, 1.0, True)
+    only_project_zero = StageRow("final F1", "F1", 12.5, 0.0, 1.0, True)
+
+    assert (both_zero.ratio, both_zero.met) == (1.0, True)
+    assert only_reference_zero.met and only_reference_zero.record()["ratio"] is None
+    assert (only_project_zero.ratio, only_project_zero.met) == (0.0, False)
+    assert "| 1.00x |" in markdown_table([both_zero])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 # Columns of the table, in order; the JSON report uses the same names.
@@ -39,8 +40,8 @@ class StageRow:
     @property
     def ratio(self) -> float:
         if self.unit == "MiB" or self.higher_is_better:
-            return self.project / self.reference
-        return self.reference / self.project
+            return _quotient(self.project, self.reference)
+        return _quotient(self.reference, self.project)
 
     @property
     def met(self) -> bool:
@@ -52,8 +53,17 @@ class StageRow:
         """The row as the JSON report stores it."""
         row = asdict(self)
         row.pop("higher_is_better")
-        row.update(ratio=round(self.ratio, 3), met=self.met)
+        ratio = round(self.ratio, 3) if math.isfinite(self.ratio) else None
+        row.update(ratio=ratio, met=self.met)
         return {column: row[column] for column in COLUMNS}
+
+
+def _quotient(numerator: float, denominator: float) -> float:
+    """``numerator / denominator``; a zero denominator (an F1 of 0 on a small
+    run) gives 1 against a zero numerator, infinity otherwise."""
+    if denominator == 0:
+        return 1.0 if numerator == 0 else math.inf
+    return numerator / denominator
 
 
 def _number(value: float | None, digits: int = 2) -> str:

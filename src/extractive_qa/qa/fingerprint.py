@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 import datasets
 from transformers import PreTrainedTokenizerBase
 
+from extractive_qa.qa.tables import arrow_columns
 from extractive_qa.qa.windows import WindowSettings
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,9 @@ def examples_fingerprint(examples: datasets.Dataset) -> str:
     """A hash of the ids, contexts, questions and answers, in order."""
     digest = hashlib.sha256()
     columns = [c for c in _EXAMPLE_COLUMNS if c in examples.column_names]
-    for batch in examples.select_columns(columns).iter(batch_size=2000):
+    table = arrow_columns(examples, columns)
+    for begin in range(0, len(table), 2000):
+        batch = table.slice(begin, 2000).to_pydict()
         digest.update(json.dumps(batch, ensure_ascii=False, sort_keys=True).encode())
     return digest.hexdigest()[:16]
 

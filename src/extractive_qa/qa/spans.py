@@ -22,6 +22,8 @@ import numpy as np
 import pyarrow as pa
 from tqdm.auto import tqdm
 
+from extractive_qa.qa.tables import arrow_columns
+
 # Windows scored at once by best_spans; bounds the memory of the n-best search.
 CHUNK = 4096
 
@@ -72,8 +74,8 @@ def window_arrays(features: datasets.Dataset, logits: datasets.Dataset) -> Windo
             f"{len(features)}: the logits were predicted from other features. "
             "Rerun `kedro run --nodes=predict`."
         )
-    feature_table = features.with_format("arrow")[:]
-    logit_table = logits.with_format("arrow")[:]
+    feature_table = arrow_columns(features, ["offset_mapping"])
+    logit_table = arrow_columns(logits, ["start_logits", "end_logits"])
     pairs, bounds = _flat_list(feature_table.column("offset_mapping"))
     starts, logit_bounds = _flat_list(logit_table.column("start_logits"))
     ends, _ = _flat_list(logit_table.column("end_logits"))

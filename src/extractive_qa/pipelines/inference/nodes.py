@@ -17,6 +17,7 @@ from extractive_qa.qa.fingerprint import (
 from extractive_qa.qa.inference import predict_window_logits
 from extractive_qa.qa.nbest import answers_with_null, nbest_records, rank_spans
 from extractive_qa.qa.spans import SpanSettings, best_spans, window_arrays
+from extractive_qa.qa.tables import arrow_columns, column_list
 from extractive_qa.qa_model import QAModel
 
 
@@ -57,8 +58,8 @@ def span_settings(postprocessing: dict[str, Any]) -> SpanSettings:
 
 
 def _contexts(examples: datasets.Dataset) -> dict[str, str]:
-    # [:] reads each column in one call instead of row by row.
-    return dict(zip(examples["id"][:], examples["context"][:], strict=True))
+    table = arrow_columns(examples, ["id", "context"])
+    return dict(zip(table["id"].to_pylist(), table["context"].to_pylist(), strict=True))
 
 
 def postprocess(
@@ -79,8 +80,8 @@ def postprocess(
     contexts = _contexts(validation_examples)
     if version_2_with_negative:
         ranked = rank_spans(
-            validation_examples["id"],
-            validation_features["example_id"],
+            column_list(validation_examples, "id"),
+            column_list(validation_features, "example_id"),
             windows,
             settings,
         )
@@ -88,7 +89,10 @@ def postprocess(
             ranked, contexts, postprocessing.get("null_score_diff_threshold", 0.0)
         )
     spans = best_spans(
-        validation_examples["id"], validation_features["example_id"], windows, settings
+        column_list(validation_examples, "id"),
+        column_list(validation_features, "example_id"),
+        windows,
+        settings,
     )
     return {
         example_id: ""
@@ -113,7 +117,10 @@ def rank_answers(
     windows = window_arrays(validation_features, validation_logits)
     contexts = _contexts(validation_examples)
     ranked = rank_spans(
-        validation_examples["id"], validation_features["example_id"], windows, settings
+        column_list(validation_examples, "id"),
+        column_list(validation_features, "example_id"),
+        windows,
+        settings,
     )
     nbest = {
         example_id: nbest_records(
