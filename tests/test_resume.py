@@ -64,7 +64,15 @@ def kedro(project: Path, *arguments: str) -> str:
 
 
 def complete_checkpoints(project: Path) -> list[Path]:
-    return sorted((project / WORK).glob("run-*/checkpoint-*/trainer_state.json"))
+    """trainer_state.json of each checkpoint written to the end."""
+    whole = []
+    for state in sorted((project / WORK).glob("run-*/checkpoint-*/trainer_state.json")):
+        try:
+            json.loads(state.read_text())
+        except ValueError:
+            continue
+        whole.append(state)
+    return whole
 
 
 def kill_after_first_checkpoint(project: Path) -> None:

@@ -69,17 +69,27 @@ def run_directory(output_dir: str, fingerprint: str) -> Path:
 def last_complete_checkpoint(run_dir: Path) -> Path | None:
     """The highest-step checkpoint that was written to the end, if any.
 
-    A checkpoint cut short by a kill lacks trainer_state.json and is skipped.
+    A checkpoint cut short by a kill lacks a whole trainer_state.json and is
+    skipped.
     """
     if not run_dir.is_dir():
         return None
     complete = [
         (int(match.group(1)), path)
         for path in run_dir.iterdir()
-        if (match := _CHECKPOINT.match(path.name))
-        and (path / _COMPLETE_MARKER).is_file()
+        if (match := _CHECKPOINT.match(path.name)) and _whole_state(path)
     ]
     return max(complete)[1] if complete else None
+
+
+def _whole_state(checkpoint: Path) -> bool:
+    """Whether the checkpoint's trainer_state.json was written to the end (a
+    kill between opening and writing it leaves an empty or cut file)."""
+    try:
+        json.loads((checkpoint / _COMPLETE_MARKER).read_text())
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def note_other_runs(output_dir: str, run_dir: Path) -> None:
