@@ -20,6 +20,7 @@ from extractive_qa.pipelines.features.nodes import (
     tokenize_validation,
     window_settings,
 )
+from extractive_qa.pipelines.training.nodes import optimisation_arguments
 from extractive_qa.pipelines.training.sampling import LengthBucketTrainer
 from extractive_qa.qa.batching import WindowCollator
 from extractive_qa.qa.fingerprint import read_stamp, stamp
@@ -64,20 +65,14 @@ def bench_arguments(
     arithmetic; no checkpoints are written.
     """
     return TrainingArguments(
+        **{
+            **optimisation_arguments(training),
+            "num_train_epochs": bench["num_train_epochs"]
+            or training["num_train_epochs"],
+        },
         output_dir=bench["output_dir"],
-        learning_rate=training["learning_rate"],
-        num_train_epochs=bench["num_train_epochs"] or training["num_train_epochs"],
-        per_device_train_batch_size=training["batch_size"],
-        weight_decay=training["weight_decay"],
-        warmup_steps=training["warmup_ratio"],
-        lr_scheduler_type=training["lr_scheduler_type"],
-        seed=training["seed"],
-        data_seed=training["seed"],
         train_sampling_strategy=sampling,
-        logging_steps=training["logging_steps"],
         save_strategy="no",
-        report_to=[],
-        dataloader_num_workers=training["dataloader_num_workers"],
         use_cpu=True,
         disable_tqdm=True,
     )
