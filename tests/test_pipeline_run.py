@@ -19,6 +19,7 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 REPO = Path(__file__).resolve().parents[1]
+STAGES = ("prepare", "train", "report")
 
 REDUCED_CATALOG = {
     "raw_train": {
@@ -119,25 +120,51 @@ def test_postprocess_and_score_rerun_alone_from_persisted_artifacts(
     assert json.loads(metrics_path.read_text()) == metrics_before
 
 
-def test_tags_split_gpu_and_cpu_stages() -> None:
+def test_stages_split_the_default_run_in_order() -> None:
     from extractive_qa.pipeline_registry import register_pipelines
 
     bootstrap_project(REPO)
-    default = register_pipelines()["__default__"]
-    names = {node.name for node in default.nodes}
-    assert {
-        "load",
-        "tokenize_train",
-        "tokenize_validation",
-        "fine_tune",
-        "predict",
-        "postprocess",
-        "score",
-    } <= names
+    pipelines = register_pipelines()
+    default = pipelines["__default__"]
+    stages = {s: {n.name for n in pipelines[s].nodes} for s in STAGES}
+    assert stages["train"] == {"fine_tune", "predict"}
+    assert {"load", "prepare_model", "tokenize_train", "tokenize_validation"} == (
+        stages["prepare"]
+    )
+    assert {"postprocess", "rank_answers", "score", "push_to_hub"} <= stages["report"]
+    # Together they are the default run, each node in one stage only.
+    assert sum(len(names) for names in stages.values()) == len(default.nodes)
+    assert set().union(*stages.values()) == {n.name for n in default.nodes}
+    # No stage needs what a later one writes, so they run one machine after another.
+    prepared = pipelines["prepare"].all_outputs()
+    later = pipelines["train"].all_outputs() | pipelines["report"].all_outputs()
+    assert not pipelines["prepare"].inputs() & later
+    assert not pipelines["train"].inputs() & pipelines["report"].all_outputs()
+    read_by_train = {i for i in pipelines["train"].inputs() if ":" not in i}
+    assert read_by_train <= prepared
+    # The gpu tag still picks the GPU nodes; the old catch-all cpu tag is gone,
+    # so `--tags=cpu` cannot run the report before training.
     gpu = {node.name for node in default.only_nodes_with_tags("gpu").nodes}
-    assert gpu == {"fine_tune", "predict"}
-    cpu = {node.name for node in default.only_nodes_with_tags("cpu").nodes}
-    assert cpu == names - gpu
+    assert gpu == stages["train"]
+    assert not default.only_nodes_with_tags("cpu").nodes
+
+
+def test_a_node_without_a_stage_is_refused() -> None:
+    from kedro.pipeline import Pipeline, node
+
+    from extractive_qa.pipeline_registry import stage_pipelines
+
+    untagged = Pipeline([node(len, "train_examples", "n", name="count")])
+    with pytest.raises(ValueError, match=r"\['count'\] carry no stage tag"):
+        stage_pipelines(untagged)
+    backwards = Pipeline(
+        [
+            node(len, "metrics", "n", name="early", tags=["prepare"]),
+            node(len, "x", "metrics", name="late", tags=["report"]),
+        ]
+    )
+    with pytest.raises(ValueError, match=r"Stage 'prepare' reads \['metrics'\]"):
+        stage_pipelines(backwards)
 
 
 def test_kedro_viz_build_draws_the_pipeline(project: Path) -> None:

@@ -1,4 +1,5 @@
-"""Project pipelines: one per stage group, and all of them as the default."""
+"""Project pipelines: one per stage group, the three machine stages, and all of
+them as the default."""
 
 from __future__ import annotations
 
@@ -13,10 +14,38 @@ from extractive_qa.pipelines.error_analysis.pipeline import (
 # model, `--pipelines=bench` (make bench) for the side-by-side benchmark.
 NOT_IN_DEFAULT = ("answer", "bench")
 
+# The default run cut where the machine changes, in the order they run: CPU work
+# before training, the GPU work, CPU work after it. Each node carries exactly
+# one of these tags (set where it is wired), so the cut follows the nodes when
+# they move between pipeline folders.
+STAGES = ("prepare", "train", "report")
+
+
+def stage_pipelines(default: Pipeline) -> dict[str, Pipeline]:
+    """``default`` split by stage tag; every node must carry exactly one, and no
+    stage may read what a later stage writes."""
+    misplaced = sorted(n.name for n in default.nodes if len(n.tags & set(STAGES)) != 1)
+    if misplaced:
+        raise ValueError(
+            f"Nodes {misplaced} carry no stage tag or several; tag each node of the "
+            f"default pipeline with exactly one of {list(STAGES)} in its pipeline.py."
+        )
+    stages = {stage: default.only_nodes_with_tags(stage) for stage in STAGES}
+    for position, stage in enumerate(STAGES):
+        later = set().union(*(stages[s].all_outputs() for s in STAGES[position + 1 :]))
+        early_reads = sorted(stages[stage].inputs() & later)
+        if early_reads:
+            raise ValueError(
+                f"Stage '{stage}' reads {early_reads}, which a later stage writes; "
+                "move the node that reads them to a later stage."
+            )
+    return stages
+
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Every pipeline under ``pipelines/`` by folder name; ``__default__`` runs all
-    but those in ``NOT_IN_DEFAULT``.
+    but those in ``NOT_IN_DEFAULT``; ``prepare``, ``train`` and ``report`` are its
+    three machine stages.
 
     ``training_report`` plots the ``training_curve`` that fine_tune writes.
     """
@@ -26,4 +55,5 @@ def register_pipelines() -> dict[str, Pipeline]:
         (p for name, p in pipelines.items() if name not in NOT_IN_DEFAULT),
         start=Pipeline([]),
     )
+    pipelines.update(stage_pipelines(pipelines["__default__"]))
     return pipelines

@@ -22,7 +22,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     validation_data_quality="validation_data_quality",
                 ),
                 name="load",
-                tags=["cpu"],
+                tags=["prepare"],
             )
         ]
     )

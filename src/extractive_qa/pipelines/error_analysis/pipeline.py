@@ -27,7 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ),
                 outputs="question_scores",
                 name="score_questions",
-                tags=["cpu"],
+                tags=["report"],
             ),
             node(
                 break_down_errors,
@@ -37,7 +37,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ),
                 outputs="error_breakdown",
                 name="break_down_errors",
-                tags=["cpu"],
+                tags=["report"],
             ),
             node(
                 list_worst_questions,
@@ -47,14 +47,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ),
                 outputs="worst_questions",
                 name="list_worst_questions",
-                tags=["cpu"],
+                tags=["report"],
             ),
             node(
                 plot_error_breakdown,
                 inputs=dict(error_breakdown="error_breakdown"),
                 outputs="error_breakdown_plot",
                 name="plot_error_breakdown",
-                tags=["cpu"],
+                tags=["report"],
             ),
         ]
     )
@@ -69,7 +69,7 @@ def create_training_report_pipeline() -> Pipeline:
                 inputs=dict(training_curve="training_curve"),
                 outputs="training_curve_plot",
                 name="plot_training_curve",
-                tags=["cpu"],
+                tags=["report"],
             )
         ]
     )

@@ -18,7 +18,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ),
                 outputs="metrics",
                 name="score",
-                tags=["cpu"],
+                tags=["report"],
             )
         ]
     )

@@ -17,7 +17,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ),
                 outputs="train_features",
                 name="tokenize_train",
-                tags=["cpu"],
+                tags=["prepare"],
             ),
             node(
                 tokenize_validation,
@@ -28,7 +28,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ),
                 outputs="validation_features",
                 name="tokenize_validation",
-                tags=["cpu"],
+                tags=["prepare"],
             ),
         ]
     )

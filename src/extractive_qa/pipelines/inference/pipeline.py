@@ -18,7 +18,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ),
                 outputs="validation_logits",
                 name="predict",
-                tags=["gpu"],
+                tags=["train", "gpu"],
             ),
             node(
                 postprocess,
@@ -31,7 +31,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ),
                 outputs="validation_predictions",
                 name="postprocess",
-                tags=["cpu"],
+                tags=["report"],
             ),
             node(
                 rank_answers,
@@ -47,7 +47,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     validation_null_odds="validation_null_odds",
                 ),
                 name="rank_answers",
-                tags=["cpu"],
+                tags=["report"],
             ),
         ]
     )

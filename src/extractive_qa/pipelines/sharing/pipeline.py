@@ -17,7 +17,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ),
                 outputs=None,
                 name="push_to_hub",
-                tags=["cpu"],
+                tags=["report"],
             )
         ]
     )

@@ -13,7 +13,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=dict(train_examples="train_examples", model="params:model"),
                 outputs=dict(tokenizer="tokenizer", base_model="base_model"),
                 name="prepare_model",
-                tags=["cpu"],
+                tags=["prepare"],
             ),
             node(
                 fine_tune,
@@ -31,7 +31,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     training_curve="training_curve",
                 ),
                 name="fine_tune",
-                tags=["gpu"],
+                tags=["train", "gpu"],
             ),
         ]
     )
