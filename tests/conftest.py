@@ -71,7 +71,7 @@ def copy_project(root: Path, catalog: dict, parameters: dict) -> Path:
     """A project folder at ``root``: the repository's conf plus a ``reduced``
     environment holding ``catalog`` and ``parameters`` overrides."""
     shutil.copytree(
-        REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("*credentials*")
+        REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
     )
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     (root / "conf" / "local").mkdir(exist_ok=True)

@@ -27,7 +27,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository's conf with ``squad_v2`` shrunk into a ``reduced_v2`` env."""
     root = tmp_path_factory.mktemp("project_v2")
     shutil.copytree(
-        REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("*credentials*")
+        REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
     )
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     (root / "conf" / "local").mkdir(exist_ok=True)

@@ -3,11 +3,18 @@ them as the default."""
 
 from __future__ import annotations
 
-from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
-from extractive_qa.pipelines.error_analysis.pipeline import (
-    create_training_report_pipeline,
+from extractive_qa.pipelines import (
+    answer,
+    bench,
+    data_loading,
+    error_analysis,
+    evaluation,
+    features,
+    inference,
+    sharing,
+    training,
 )
 
 # Run on demand only: `kedro run --pipelines=answer` on an already trained
@@ -43,14 +50,27 @@ def stage_pipelines(default: Pipeline) -> dict[str, Pipeline]:
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Every pipeline under ``pipelines/`` by folder name; ``__default__`` runs all
-    but those in ``NOT_IN_DEFAULT``; ``prepare``, ``train`` and ``report`` are its
-    three machine stages.
+    """Every pipeline folder by name; ``__default__`` runs all but those in
+    ``NOT_IN_DEFAULT``; ``prepare``, ``train`` and ``report`` are its three
+    machine stages; ``training_report`` plots the ``training_curve`` that
+    fine_tune writes.
 
-    ``training_report`` plots the ``training_curve`` that fine_tune writes.
+    The folders are listed here rather than found: Kedro's ``find_pipelines``
+    imports only the folder named by ``--pipelines``, and the stages are cut
+    from all of them.
     """
-    pipelines = find_pipelines(raise_errors=True)
-    pipelines["training_report"] = create_training_report_pipeline()
+    pipelines = {
+        "data_loading": data_loading.pipeline.create_pipeline(),
+        "features": features.pipeline.create_pipeline(),
+        "training": training.pipeline.create_pipeline(),
+        "inference": inference.pipeline.create_pipeline(),
+        "evaluation": evaluation.pipeline.create_pipeline(),
+        "error_analysis": error_analysis.pipeline.create_pipeline(),
+        "training_report": error_analysis.pipeline.create_training_report_pipeline(),
+        "sharing": sharing.pipeline.create_pipeline(),
+        "answer": answer.pipeline.create_pipeline(),
+        "bench": bench.pipeline.create_pipeline(),
+    }
     pipelines["__default__"] = sum(
         (p for name, p in pipelines.items() if name not in NOT_IN_DEFAULT),
         start=Pipeline([]),

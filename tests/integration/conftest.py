@@ -47,7 +47,7 @@ def copy_project(root: Path) -> Path:
     """The repository's conf, example questions and notebooks under ``root``,
     plus the ``reduced`` environment; the package is the installed one."""
     shutil.copytree(
-        REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("*credentials*")
+        REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
     )
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     shutil.copytree(REPO / "notebooks", root / "notebooks")

@@ -1,15 +1,29 @@
-"""``huggingface.ArrowDataset`` with a table preview for kedro-viz and atomic
-saves (local folders are written beside their place and renamed into it).
+"""A Hugging Face ``Dataset`` persisted as Arrow or Parquet, with a table preview
+for kedro-viz and atomic saves.
 
-kedro-datasets' ArrowDataset has no ``preview``; examples, windows and logits
-are Arrow tables, and seeing their first rows in kedro-viz is the quickest way
-to check what a stage wrote.
+kedro-datasets' ArrowDataset has no ``preview``, and on object storage it hands
+``load_from_disk`` a path without its protocol. Examples, windows and logits are
+Arrow tables; seeing their first rows in kedro-viz is the quickest way to check
+what a stage wrote.
+
+Two layouts, chosen with ``file_format``:
+
+- ``arrow``: ``save_to_disk``'s folder, memory-mapped when read from local disk;
+- ``parquet``: one ``data.parquet`` in the folder, which object storage, Spark
+  and DuckDB users read directly. The dataset's description (where the
+  fingerprints of windows and logits live) and its features travel in the
+  Parquet schema's metadata.
+
+Either way a save is atomic: local folders are written beside their place and
+renamed into it; on object storage they are uploaded under a staging prefix and
+then published.
 
 Example catalog entry::
 
     validation_features:
       type: extractive_qa.datasets.ArrowTableDataset
       path: data/04_feature/validation_features
+      file_format: parquet
       metadata:
         kedro-viz:
           layer: feature
@@ -18,14 +32,24 @@ Example catalog entry::
 
 from __future__ import annotations
 
-from functools import partial
+import os
+import tempfile
 from typing import Any
 
 import datasets
+import pyarrow.parquet as pq
+from datasets.table import InMemoryTable
+from kedro.io.core import DatasetError, get_filepath_str
 from kedro_datasets._typing import TablePreview
 from kedro_datasets.huggingface import ArrowDataset
 
-from extractive_qa.datasets.atomic import replace_directory
+from extractive_qa.datasets.atomic import publish_directory, replace_directory
+from extractive_qa.qa.tables import arrow_columns
+
+# The file each layout writes last, whose presence means the save is whole:
+# save_to_disk writes state.json (the list of data files) after the data.
+MARKERS = {"arrow": "state.json", "parquet": "data.parquet"}
+_DESCRIPTION_KEY = b"extractive_qa.description"
 
 
 def _cell(value: Any, max_chars: int) -> Any:
@@ -37,15 +61,83 @@ def _cell(value: Any, max_chars: int) -> Any:
     return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
 
 
+def write_parquet(table: datasets.Dataset, directory: str) -> None:
+    """``table`` as ``directory/data.parquet``, description and features kept."""
+    columns = arrow_columns(table, table.column_names)
+    metadata = {
+        **(table.features.arrow_schema.metadata or {}),
+        _DESCRIPTION_KEY: (table.info.description or "").encode(),
+    }
+    pq.write_table(
+        columns.replace_schema_metadata(metadata),
+        os.path.join(directory, MARKERS["parquet"]),
+    )
+
+
+def read_parquet(source: Any) -> datasets.Dataset:
+    """What ``write_parquet`` wrote, from a path or an open binary file."""
+    columns = pq.read_table(source)
+    metadata = columns.schema.metadata or {}
+    info = datasets.DatasetInfo(
+        description=metadata.get(_DESCRIPTION_KEY, b"").decode(),
+        features=datasets.Features.from_arrow_schema(columns.schema),
+    )
+    return datasets.Dataset(InMemoryTable(columns), info=info)
+
+
 class ArrowTableDataset(ArrowDataset):
-    """A Hugging Face ``Dataset`` saved with ``save_to_disk``, previewable."""
+    """A Hugging Face ``Dataset`` as an Arrow or Parquet folder, previewable."""
+
+    def __init__(self, *, path: str, file_format: str = "arrow", **kwargs: Any):
+        """``file_format`` is ``arrow`` or ``parquet``; the other arguments are
+        ``huggingface.ArrowDataset``'s (credentials, fs_args, load/save_args)."""
+        if file_format not in MARKERS:
+            raise DatasetError(
+                f"{path}: file_format '{file_format}' is not one of "
+                f"{sorted(MARKERS)}; set it in the catalog entry (or "
+                "--params=table_format=arrow|parquet for the project's entries)."
+            )
+        super().__init__(path=path, **kwargs)
+        self._file_format = file_format
+
+    def _load_dataset(self, load_path: str) -> datasets.Dataset:
+        if self._file_format == "parquet":
+            with self._fs.open(f"{load_path}/{MARKERS['parquet']}", "rb") as file:
+                return read_parquet(file)
+        if self._protocol != "file":
+            # The path Kedro hands over has lost its protocol; datasets would
+            # read "bucket/prefix" as a local folder.
+            load_path = f"{self._protocol}://{load_path}"
+        return datasets.load_from_disk(
+            load_path, storage_options=self._storage_options, **self._load_args
+        )
+
+    def _write(self, data: datasets.Dataset, directory: str) -> None:
+        if self._file_format == "parquet":
+            write_parquet(data, directory)
+        else:
+            data.save_to_disk(directory, **self._save_args)
 
     def _save_dataset(self, data: datasets.Dataset, save_path: str) -> None:
-        if self._protocol != "file":
-            # Object stores have no rename; their uploads land whole or not at all.
-            super()._save_dataset(data, save_path)
+        if self._protocol == "file":
+            replace_directory(save_path, lambda staging: self._write(data, staging))
             return
-        replace_directory(save_path, partial(data.save_to_disk, **self._save_args))
+        with tempfile.TemporaryDirectory() as local_dir:
+            self._write(data, local_dir)
+            publish_directory(
+                self._fs, local_dir, save_path, MARKERS[self._file_format]
+            )
+
+    def _exists(self) -> bool:
+        # A publish in progress has removed the marker: the table reads as absent.
+        try:
+            load_path = get_filepath_str(self._get_load_path(), self._protocol)
+        except DatasetError:
+            return False
+        return self._fs.exists(f"{load_path}/{MARKERS[self._file_format]}")
+
+    def _describe(self) -> dict[str, Any]:
+        return {**super()._describe(), "file_format": self._file_format}
 
     def preview(self, nrows: int = 5, max_chars: int = 120) -> TablePreview:
         """The first ``nrows`` rows, each cell cut to ``max_chars`` characters."""

@@ -1,9 +1,11 @@
-"""Write a directory beside its final place and move it there in one rename.
+"""Directory saves that a reader never sees half-written.
 
 A stage killed while saving (out of memory, SIGKILL, a full disk) must not
-leave a half-written artifact that a later stage loads. Writing into a hidden
-sibling and renaming keeps the previous version whole until the new one is
-complete; both live on one filesystem, so the rename is atomic.
+leave a half-written artifact that a later stage loads. On a local disk the
+directory is written into a hidden sibling and renamed into place: both live on
+one filesystem, so the rename is atomic. Object stores have no rename; there
+the directory is uploaded under a staging prefix and then published with its
+marker file last (``publish_directory``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+from fsspec import AbstractFileSystem
 
 logger = logging.getLogger(__name__)
 
@@ -41,3 +45,34 @@ def replace_directory(target: str | os.PathLike, write: Callable[[str], None]) -
     if previous is not None:
         shutil.rmtree(previous, ignore_errors=True)
     logger.debug("wrote %s atomically", target)
+
+
+def publish_directory(
+    fs: AbstractFileSystem, local_dir: str, target: str, marker: str
+) -> None:
+    """Upload ``local_dir`` to ``target`` on an object store, where readers go by
+    ``marker`` (the file a finished save always has): they see the previous save,
+    none, or the whole new one, never part of it.
+
+    Object stores have no rename. The upload goes to a staging prefix first, so a
+    kill while uploading (the slow part) leaves ``target`` as it was; publishing
+    then removes the old marker first and copies the marker last, server side.
+    """
+    target = fs._strip_protocol(target).rstrip("/")
+    # Left by a save that was killed before it could clean up.
+    for stale in fs.glob(f"{target}.partial-*"):
+        fs.rm(stale, recursive=True)
+    staging = f"{target}.partial-{uuid.uuid4().hex[:8]}"
+    fs.put(f"{local_dir}/", staging, recursive=True)
+    fs.invalidate_cache(staging)
+    staged = sorted(fs.find(staging))
+    if fs.exists(f"{target}/{marker}"):
+        fs.rm_file(f"{target}/{marker}")
+    if fs.exists(target):
+        fs.rm(target, recursive=True)
+    # sorted() is stable: the marker moves to the end, the rest keep their order.
+    for path in sorted(staged, key=lambda path: path.endswith(f"/{marker}")):
+        fs.copy(path, f"{target}/{path[len(staging) + 1 :]}")
+    fs.rm(staging, recursive=True)
+    fs.invalidate_cache(target)
+    logger.debug("published %s (%d files)", target, len(staged))

@@ -3,7 +3,9 @@
 kedro-datasets has no dataset for a model directory. These write one with
 ``save_pretrained`` and read it back with ``from_pretrained`` on any fsspec
 filesystem. Transformers only reads and writes local paths, so a directory on any
-other filesystem (s3, gcs, memory, ...) travels through a local temporary copy.
+other filesystem (s3, gcs, memory, ...) travels through a local temporary copy,
+and a save there is uploaded under a staging prefix and then published with its
+marker file last, so a reader never loads half a model.
 
 Example catalog entry::
 
@@ -31,7 +33,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from extractive_qa.datasets.atomic import replace_directory
+from extractive_qa.datasets.atomic import publish_directory, replace_directory
 from extractive_qa.qa_model import QAModel, load_qa_weights
 
 logger = logging.getLogger(__name__)
@@ -149,16 +151,12 @@ class _PretrainedDirectoryDataset(AbstractDataset[_Saved, _Saved]):
             # mid-save leaves the previous directory whole.
             replace_directory(self._path, partial(self._write, data))
         else:
+            self._check_replaceable()
             with tempfile.TemporaryDirectory() as local_dir:
                 self._write(data, local_dir)
-                self._remove_previous_save()
-                self._fs.put(f"{local_dir}/", self._path, recursive=True)
+                publish_directory(self._fs, local_dir, self._path, self.MARKER)
         self._fs.invalidate_cache(self._path)
         logger.info("Saved %s to %s", self.DESCRIPTION, self._filepath)
-
-    def _remove_previous_save(self) -> None:
-        if self._check_replaceable():
-            self._fs.rm(self._path, recursive=True)
 
     def _check_replaceable(self) -> bool:
         """Whether a previous save is there; refuse to replace anything else."""
@@ -167,7 +165,7 @@ class _PretrainedDirectoryDataset(AbstractDataset[_Saved, _Saved]):
         holds_save = any(
             self._fs.exists(f"{self._path}/{marker}")
             for marker in _SAVE_PRETRAINED_MARKERS
-        )
+        ) or bool(self._fs.glob(f"{self._path}.partial-*"))  # a publish cut short
         if not holds_save and self._fs.ls(self._path):
             raise DatasetError(
                 f"Refusing to replace '{self._filepath}': it exists but holds none "

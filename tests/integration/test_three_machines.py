@@ -1,0 +1,220 @@
+"""prepare, train and report on three machines that share only an S3 bucket.
+
+The bucket is moto's standalone S3 server on 127.0.0.1; the machines are three
+fresh project folders with no shared ``data/``. Each stage runs through the real
+command line with ``--params=storage=s3://...``, and the metrics must equal the
+reduced project's one-folder ``kedro run`` of the same configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import s3fs
+import yaml
+
+pytestmark = pytest.mark.slow
+
+BUCKET = "qa-artifacts"
+STORAGE = f"s3://{BUCKET}/reduced"
+KEYS = {"key": "testing", "secret": "testing"}
+# What each stage leaves under the storage root, as the catalog names it.
+PREPARED = [
+    "02_intermediate/train_examples/state.json",
+    "02_intermediate/validation_examples/state.json",
+    "06_models/tokenizer/tokenizer.json",
+    "06_models/base_model/model.safetensors",
+    "04_feature/train_features/state.json",
+    "04_feature/validation_features/state.json",
+    "08_reporting/train_data_quality.json",
+    "08_reporting/validation_data_quality.json",
+]
+TRAINED = [
+    "06_models/fine_tuned_model/model.safetensors",
+    "06_models/fine_tuned_model/config.json",
+    "06_models/fine_tuned_model/tokenizer.json",
+    "07_model_output/validation_logits/state.json",
+    "08_reporting/training_curve.json",
+]
+REPORTED = [
+    "07_model_output/validation_predictions.json",
+    "07_model_output/validation_nbest.json",
+    "07_model_output/validation_null_odds.json",
+    "08_reporting/metrics.json",
+    "08_reporting/question_scores.csv",
+    "08_reporting/error_breakdown.csv",
+    "08_reporting/error_breakdown.png",
+    "08_reporting/worst_questions.csv",
+    "08_reporting/training_curve.png",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1, stopped by its PID afterwards."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    moto = shutil.which("moto_server", path=str(Path(sys.executable).parent))
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [moto, "-H", "127.0.0.1", "-p", str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(f"moto_server did not start: {log.read_text()[-2000:]}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def bucket(s3_endpoint: str) -> s3fs.S3FileSystem:
+    fs = s3fs.S3FileSystem(**KEYS, client_kwargs={"endpoint_url": s3_endpoint})
+    fs.mkdir(BUCKET)
+    return fs
+
+
+def new_machine(root: Path, reduced_project: Path) -> Path:
+    """A fresh project folder: the reduced project's conf, no data at all."""
+    shutil.copytree(reduced_project / "conf", root / "conf")
+    shutil.copy(reduced_project / "pyproject.toml", root / "pyproject.toml")
+    (root / "src").mkdir()
+    return root
+
+
+def kedro_run(machine: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--env", "reduced", *args],
+        cwd=machine,
+        env=env,
+        timeout=540,
+        capture_output=True,
+        text=True,
+    )
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.fixture(scope="module")
+def machines(
+    tmp_path_factory: pytest.TempPathFactory,
+    reduced_project: Path,
+    subprocess_env: dict,
+    s3_endpoint: str,
+    bucket: s3fs.S3FileSystem,
+) -> dict[str, Path]:
+    """prepare on the first machine, train on the second, report on the third.
+
+    The first two find the bucket through the AWS_* environment variables; the
+    third, with none set, through its environment's credentials.yml."""
+    machine = {
+        stage: new_machine(tmp_path_factory.mktemp(f"machine_{stage}"), reduced_project)
+        for stage in ("prepare", "train", "report")
+    }
+    aws = {
+        **subprocess_env,
+        "AWS_ACCESS_KEY_ID": KEYS["key"],
+        "AWS_SECRET_ACCESS_KEY": KEYS["secret"],
+        "AWS_ENDPOINT_URL": s3_endpoint,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    no_aws = {k: v for k, v in subprocess_env.items() if not k.startswith("AWS_")}
+    (machine["report"] / "conf" / "reduced" / "credentials.yml").write_text(
+        yaml.safe_dump(
+            {"storage": {**KEYS, "client_kwargs": {"endpoint_url": s3_endpoint}}}
+        )
+    )
+    for stage, env in (("prepare", aws), ("train", aws), ("report", no_aws)):
+        run = kedro_run(
+            machine[stage], env, f"--pipelines={stage}", f"--params=storage={STORAGE}"
+        )
+        assert run.returncode == 0, f"{stage}:\n{run.stderr[-4000:]}"
+    return machine
+
+
+def test_every_artifact_is_in_the_bucket(machines, bucket) -> None:
+    missing = [
+        key
+        for key in PREPARED + TRAINED + REPORTED
+        if not bucket.exists(f"{STORAGE}/{key}")
+    ]
+    assert not missing
+    # Published whole: no staging prefix outlives a save.
+    assert not [key for key in bucket.find(STORAGE) if ".partial-" in key]
+
+
+def test_train_and_report_machines_keep_nothing_on_local_disk(machines) -> None:
+    for stage in ("train", "report"):
+        written = [
+            path
+            for path in files_under(machines[stage])
+            # .viz/ is kedro-viz's record of the run (node times, dataset sizes).
+            if not path.startswith(("conf/", ".viz/")) and path != "pyproject.toml"
+        ]
+        assert written == [], stage
+    # Only the first machine read raw data, and raw data stays where it points.
+    raw = files_under(machines["prepare"] / "data")
+    assert raw and all(path.startswith("01_raw/") for path in raw)
+
+
+def test_metrics_equal_the_one_folder_run(machines, bucket, reduced_project) -> None:
+    on_s3 = json.loads(bucket.cat(f"{STORAGE}/08_reporting/metrics.json"))
+    one_folder = json.loads(
+        (reduced_project / "data" / "08_reporting" / "metrics.json").read_text()
+    )
+    assert on_s3 == one_folder
+
+
+def test_report_refuses_features_rebuilt_after_training(
+    machines, bucket, subprocess_env, s3_endpoint
+) -> None:
+    aws = {
+        **subprocess_env,
+        "AWS_ACCESS_KEY_ID": KEYS["key"],
+        "AWS_SECRET_ACCESS_KEY": KEYS["secret"],
+        "AWS_ENDPOINT_URL": s3_endpoint,
+    }
+    metrics_before = bucket.cat(f"{STORAGE}/08_reporting/metrics.json")
+    rebuilt = kedro_run(
+        machines["prepare"],
+        aws,
+        "--nodes=tokenize_train,tokenize_validation",
+        f"--params=storage={STORAGE},tokenization.max_length=256",
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr[-4000:]
+
+    refused = kedro_run(
+        machines["report"], aws, "--pipelines=report", f"--params=storage={STORAGE}"
+    )
+    assert refused.returncode != 0
+    assert "StaleArtifactError" in refused.stderr
+    assert "max_length: 256 vs 384" in refused.stderr or (
+        "max_length: 384 vs 256" in refused.stderr
+    )
+    assert bucket.cat(f"{STORAGE}/08_reporting/metrics.json") == metrics_before
