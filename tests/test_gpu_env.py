@@ -26,7 +26,10 @@ def test_gpu_env_overrides_single_knobs_and_keeps_the_rest(tmp_path):
     assert parameters["inference"]["batch_size"] > base["inference"]["batch_size"]
     # Knobs the environment does not name come from conf/base.
     assert training["eval_strategy"] == base["training"]["eval_strategy"]
-    assert loader["catalog"]["raw_train"]["type"] == "huggingface.HFDataset"
+    assert (
+        loader["catalog"]["raw_train"]["type"]
+        == "extractive_qa.datasets.HubSplitDataset"
+    )
 
     arguments = training_arguments(training, str(tmp_path))
     assert arguments.per_device_train_batch_size == training["batch_size"]

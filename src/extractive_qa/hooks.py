@@ -15,6 +15,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 from kedro_datasets.huggingface import HFDataset
 
+from extractive_qa.datasets.hub_split import HubSplitDataset, local_file_param
 from extractive_qa.datasets.squad_json import MalformedSourceError
 from extractive_qa.pipelines.data_loading.nodes import container_problem
 
@@ -45,21 +46,98 @@ def hub_reachable(timeout: float = HUB_TIMEOUT_SECONDS) -> bool:
         return False
 
 
+def _catalog_inputs(pipeline: Pipeline, catalog: Any) -> dict[str, Any]:
+    """The pipeline's inputs that are catalog datasets (not parameters), by name."""
+    return {
+        name: catalog[name]
+        for name in sorted(pipeline.inputs())
+        if not name.startswith("params:") and name in catalog
+    }
+
+
+def _hub_splits(pipeline: Pipeline, catalog: Any) -> dict[str, HubSplitDataset]:
+    """The inputs that load a hub dataset split: not given a local file."""
+    return {
+        name: dataset
+        for name, dataset in _catalog_inputs(pipeline, catalog).items()
+        if isinstance(dataset, HubSplitDataset) and dataset.filepath is None
+    }
+
+
+def _hub_checkpoint(pipeline: Pipeline, catalog: Any) -> str | None:
+    """``model.checkpoint`` when the pipeline reads it and it is not a local
+    directory (so ``from_pretrained`` takes it for a hub id)."""
+    if "params:model" not in pipeline.inputs():
+        return None
+    checkpoint = catalog.load("params:model").get("checkpoint")
+    if checkpoint and not Path(checkpoint).is_dir():
+        return str(checkpoint)
+    return None
+
+
 def hub_needs(pipeline: Pipeline, catalog: Any) -> list[str]:
-    """What this run would fetch from the hub: HF datasets it loads and a model
-    checkpoint that is not a local directory."""
+    """What this run would fetch from the hub: dataset splits it loads from the
+    hub (or its cache) and a model checkpoint that is not a local directory."""
+    hub_splits = _hub_splits(pipeline, catalog)
     needs = []
-    for name in sorted(pipeline.inputs()):
-        if name.startswith("params:") or name not in catalog:
-            continue
-        dataset = catalog[name]
-        if isinstance(dataset, HFDataset):
+    for name, dataset in _catalog_inputs(pipeline, catalog).items():
+        if name in hub_splits:
+            needs.append(
+                f"{name} (Hugging Face dataset '{dataset.dataset_name}', "
+                f"split {dataset.split})"
+            )
+        elif isinstance(dataset, HFDataset):
             needs.append(f"{name} (huggingface.HFDataset '{dataset.dataset_name}')")
-    if "params:model" in pipeline.inputs():
-        checkpoint = catalog.load("params:model").get("checkpoint")
-        if checkpoint and not Path(checkpoint).is_dir():
-            needs.append(f"params model.checkpoint ('{checkpoint}')")
+    checkpoint = _hub_checkpoint(pipeline, catalog)
+    if checkpoint:
+        needs.append(f"params model.checkpoint ('{checkpoint}')")
     return needs
+
+
+def without_hub_advice(
+    pipeline: Pipeline, catalog: Any, run_params: dict[str, Any]
+) -> str:
+    """The commands that run this pipeline without the hub: from the local
+    Hugging Face cache, or from local files given as runtime parameters."""
+    env = run_params.get("env")
+    kedro_run = "kedro run" + (f" --env {env}" if env else "")
+    local_files = [
+        f"{local_file_param(dataset.split)}=/path/to/{dataset.split}.json"
+        for dataset in _hub_splits(pipeline, catalog).values()
+    ]
+    checkpoint = _hub_checkpoint(pipeline, catalog)
+    if checkpoint:
+        local_files.append(f"model.checkpoint=/path/to/{checkpoint.split('/')[-1]}")
+    advice = (
+        "To run without the hub, either\n"
+        "- use what an earlier run (or a copy from a machine with hub access) left "
+        "in the local Hugging Face cache (~/.cache/huggingface, or HF_HOME):\n"
+        f"    HF_HUB_OFFLINE=1 {kedro_run}\n"
+    )
+    if local_files:
+        advice += (
+            "- or read local files (SQuAD/KorQuAD JSON, a save_pretrained folder) "
+            "given as runtime parameters:\n"
+            f"    {kedro_run} --params={','.join(local_files)}\n"
+        )
+        if run_params.get("runtime_params"):
+            advice += "  (with the other --params of this run added)\n"
+    hf_datasets = [
+        name
+        for name, dataset in _catalog_inputs(pipeline, catalog).items()
+        if isinstance(dataset, HFDataset)
+    ]
+    if hf_datasets:
+        advice += (
+            f"- {', '.join(hf_datasets)}: huggingface.HFDataset asks the hub even "
+            "when the data is cached; give them type "
+            "extractive_qa.datasets.HubSplitDataset (dataset_name, split, "
+            "filepath) in the catalog of the environment you run.\n"
+        )
+    return advice + (
+        "Runtime parameters (--params) reach every environment; conf/local is "
+        "read only when no other --env is named."
+    )
 
 
 def _offline_mode() -> bool:
@@ -85,16 +163,7 @@ class HubAccessCheck:
             f"This run needs the Hugging Face Hub, which is unreachable "
             f"({host}:{port} did not answer within {HUB_TIMEOUT_SECONDS:.0f} s), "
             f"for: {'; '.join(needs)}.\n"
-            "To run without the hub: put the data and the model on this machine and "
-            "point conf/local at them, e.g. in conf/local/catalog.yml\n"
-            "  raw_train: {type: json.JSONDataset, "
-            "filepath: /path/KorQuAD_v1.0_train.json}\n"
-            "  raw_validation: {type: json.JSONDataset, "
-            "filepath: /path/KorQuAD_v1.0_dev.json}\n"
-            "and in conf/local/parameters.yml\n"
-            "  model: {checkpoint: /path/to/koelectra-base-v3-discriminator}\n"
-            "(a directory written by save_pretrained). If they are already in your "
-            "Hugging Face cache, set HF_HUB_OFFLINE=1 to use the cache."
+            + without_hub_advice(pipeline, catalog, run_params)
         )
 
 
