@@ -218,3 +218,67 @@ def test_report_refuses_features_rebuilt_after_training(
         "max_length: 384 vs 256" in refused.stderr
     )
     assert bucket.cat(f"{STORAGE}/08_reporting/metrics.json") == metrics_before
+
+
+def test_train_killed_on_one_machine_resumes_on_another(
+    tmp_path_factory, reduced_project, machines, bucket, subprocess_env, s3_endpoint
+) -> None:
+    """SIGKILL the train stage once its first checkpoint is in the bucket; the
+    same stage on a second GPU machine fetches it and finishes the run."""
+    storage = f"s3://{BUCKET}/resumed"
+    params = f"--params=storage={storage},training.num_train_epochs=2"
+    aws = {
+        **subprocess_env,
+        "AWS_ACCESS_KEY_ID": KEYS["key"],
+        "AWS_SECRET_ACCESS_KEY": KEYS["secret"],
+        "AWS_ENDPOINT_URL": s3_endpoint,
+        # Wide enough that Kedro's rich log lines are not wrapped.
+        "COLUMNS": "400",
+    }
+    prepared = kedro_run(machines["prepare"], aws, "--pipelines=prepare", params)
+    assert prepared.returncode == 0, prepared.stderr[-4000:]
+
+    first_gpu = new_machine(tmp_path_factory.mktemp("machine_gpu1"), reduced_project)
+    stored = f"{storage}/06_models/fine_tune_work/run-*/checkpoint-*/trainer_state.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kedro", "run", "--env", "reduced"]
+        + ["--pipelines=train", params],
+        cwd=first_gpu,
+        env=aws,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def published() -> list[str]:
+        """Whole checkpoints in the bucket (not those still under staging)."""
+        bucket.invalidate_cache()
+        return [key for key in bucket.glob(stored) if ".partial-" not in key]
+
+    try:
+        deadline = time.monotonic() + 300
+        while not published() and time.monotonic() < deadline:
+            assert process.poll() is None, "train ended before any checkpoint"
+            time.sleep(0.1)
+        assert published(), "no checkpoint in the bucket within 300 s"
+        assert process.poll() is None, "train finished before it could be killed"
+        process.kill()
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=60)
+    assert process.returncode == -9
+    assert not bucket.exists(f"{storage}/06_models/fine_tuned_model/config.json")
+
+    second_gpu = new_machine(tmp_path_factory.mktemp("machine_gpu2"), reduced_project)
+    resumed = kedro_run(second_gpu, aws, "--pipelines=train", params)
+    assert resumed.returncode == 0, resumed.stderr[-4000:]
+    log = resumed.stdout + resumed.stderr
+    assert "checkpoint-" in log and "to resume from" in log
+    assert f"fetched {storage}/06_models/fine_tune_work/run-" in log
+    curve = json.loads(bucket.cat(f"{storage}/08_reporting/training_curve.json"))
+    # The epoch before the kill came back with the checkpoint's state.
+    assert [r["epoch"] for r in curve if r["eval_f1"] is not None] == [1, 2]
+    assert bucket.exists(f"{storage}/06_models/fine_tuned_model/model.safetensors")
+    # A finished run removes its checkpoints from the bucket.
+    bucket.invalidate_cache()
+    assert not bucket.glob(f"{storage}/06_models/fine_tune_work/run-*")

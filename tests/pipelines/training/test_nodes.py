@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 
 import datasets
+import fsspec
 import pytest
 import torch
 from transformers import ElectraForQuestionAnswering
@@ -201,3 +204,45 @@ def test_fine_tune_returns_the_best_epoch_by_f1_and_its_curve(
     )
     # Finished runs leave no checkpoints behind unless asked to.
     assert not list((tmp_path / "work").glob("run-*/checkpoint-*"))
+
+
+def test_checkpoints_on_object_storage_resume_in_another_scratch_folder(
+    train_examples, validation_examples, caplog
+):
+    """output_dir on a filesystem without rename (memory://, as s3:// would be):
+    checkpoints are uploaded whole, a later run fetches the newest to resume."""
+    store = f"memory://fine-tune-{uuid.uuid4().hex}"
+    fs = fsspec.filesystem("memory")
+
+    def inputs() -> tuple:
+        """What the catalog hands fine_tune: training changes the base model in
+        place, so each run starts from a freshly built one."""
+        base = prepare_model(train_examples, demo_model_parameters())["base_model"]
+        features = tokenize_train(train_examples, base.tokenizer, TOKENIZATION)
+        validation = tokenize_validation(
+            validation_examples, base.tokenizer, TOKENIZATION
+        )
+        return features, validation_examples, validation, base
+
+    kept = training_parameters(store) | {"keep_checkpoints": True}
+    try:
+        first = fine_tune(*inputs(), kept, POSTPROCESSING)["fine_tuned_model"]
+        states = fs.glob(f"{store[len('memory://') :]}/run-*/checkpoint-*/*.json")
+        stored = {path.rsplit("/", 2)[-2] for path in states}
+        assert stored and all(
+            any(p.endswith(f"{name}/trainer_state.json") for p in states)
+            for name in stored
+        )
+        last_step = max(int(name.split("-")[1]) for name in stored)
+
+        with caplog.at_level(logging.INFO):
+            second = fine_tune(*inputs(), training_parameters(store), POSTPROCESSING)
+        assert f"checkpoint-{last_step} to resume from" in caplog.text
+        tuned = second["fine_tuned_model"].model.state_dict()
+        for name, weights in first.model.state_dict().items():
+            assert torch.equal(tuned[name], weights), name
+        # Not kept this time: the store and the scratch folder are emptied.
+        assert not fs.glob(f"{store[len('memory://') :]}/run-*")
+    finally:
+        if fs.exists(store):
+            fs.rm(store, recursive=True)

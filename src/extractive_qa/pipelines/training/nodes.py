@@ -14,6 +14,7 @@ from transformers import (
     TrainingArguments,
 )
 
+from extractive_qa.checkpoint_store import RemoteCheckpoints, is_remote
 from extractive_qa.demo.synthetic import inventory_characters
 from extractive_qa.demo.tiny_model import build_tiny_electra, train_wordpiece_tokenizer
 from extractive_qa.pipelines.training.checkpoints import (
@@ -183,17 +184,23 @@ def _resume_point(
     train_features: datasets.Dataset,
     validation_features: datasets.Dataset,
     base_model: QAModel,
-) -> tuple[Path, Path | None]:
-    """This run's working folder and the checkpoint to resume from, if any."""
+) -> tuple[Path, Path | None, RemoteCheckpoints | None]:
+    """This run's local working folder, the checkpoint to resume from, if any,
+    and the remote store of its checkpoints when ``output_dir`` is a URL."""
     fingerprint = run_fingerprint(
         training, train_features, validation_features, base_model.model
     )
-    run_dir = run_directory(training["output_dir"], fingerprint)
-    note_other_runs(training["output_dir"], run_dir)
-    checkpoint = last_complete_checkpoint(run_dir)
+    store = None
+    if is_remote(training["output_dir"]):
+        store = RemoteCheckpoints(f"{training['output_dir']}/run-{fingerprint}")
+        run_dir, checkpoint = store.local_run_dir, store.fetch_latest()
+    else:
+        run_dir = run_directory(training["output_dir"], fingerprint)
+        note_other_runs(training["output_dir"], run_dir)
+        checkpoint = last_complete_checkpoint(run_dir)
     if checkpoint is not None:
         logger.info("resuming fine-tuning from %s", checkpoint)
-    return run_dir, checkpoint
+    return run_dir, checkpoint, store
 
 
 def span_trainer(
@@ -235,7 +242,7 @@ def fine_tune(
     check_training_inputs(
         train_features, validation_examples, validation_features, base_model
     )
-    run_dir, checkpoint = _resume_point(
+    run_dir, checkpoint, store = _resume_point(
         training, train_features, validation_features, base_model
     )
     evaluation = SpanEvaluation(
@@ -248,6 +255,8 @@ def fine_tune(
         version_2_with_negative=version_2_with_negative,
     )
     trainer = span_trainer(train_features, evaluation, base_model, training, run_dir)
+    if store is not None:
+        trainer.add_callback(store)
     result = trainer.train(resume_from_checkpoint=checkpoint and str(checkpoint))
     logger.info(
         "fine-tuned for %d steps, training loss %.3f; best %s F1 %.2f (%s)",
@@ -260,8 +269,11 @@ def fine_tune(
     # Under torchrun every process reloads the best checkpoint; remove the
     # folder only once all have, and only from one process.
     trainer.accelerator.wait_for_everyone()
-    if not training["keep_checkpoints"] and trainer.is_world_process_zero():
-        shutil.rmtree(run_dir, ignore_errors=True)
+    if trainer.is_world_process_zero():
+        if store is not None:
+            store.discard(keep_remote=training["keep_checkpoints"])
+        elif not training["keep_checkpoints"]:
+            shutil.rmtree(run_dir, ignore_errors=True)
     return {
         "fine_tuned_model": QAModel(
             model=trainer.model, tokenizer=base_model.tokenizer
