@@ -282,3 +282,29 @@ def test_train_killed_on_one_machine_resumes_on_another(
     # A finished run removes its checkpoints from the bucket.
     bucket.invalidate_cache()
     assert not bucket.glob(f"{storage}/06_models/fine_tune_work/run-*")
+
+
+def test_parquet_tables_give_the_same_metrics(
+    tmp_path_factory, reduced_project, bucket, subprocess_env, s3_endpoint
+) -> None:
+    """The whole run in one folder with examples, windows and logits as Parquet
+    on S3: the same metrics as the Arrow run."""
+    storage = f"s3://{BUCKET}/parquet"
+    machine = new_machine(tmp_path_factory.mktemp("machine_parquet"), reduced_project)
+    aws = {
+        **subprocess_env,
+        "AWS_ACCESS_KEY_ID": KEYS["key"],
+        "AWS_SECRET_ACCESS_KEY": KEYS["secret"],
+        "AWS_ENDPOINT_URL": s3_endpoint,
+    }
+    shutil.copytree(reduced_project / "data" / "01_raw", machine / "data" / "01_raw")
+    run = kedro_run(machine, aws, f"--params=storage={storage},table_format=parquet")
+    assert run.returncode == 0, run.stderr[-4000:]
+    for table in ("04_feature/train_features", "07_model_output/validation_logits"):
+        assert bucket.exists(f"{storage}/{table}/data.parquet")
+        assert not bucket.exists(f"{storage}/{table}/state.json")
+    on_s3 = json.loads(bucket.cat(f"{storage}/08_reporting/metrics.json"))
+    one_folder = json.loads(
+        (reduced_project / "data" / "08_reporting" / "metrics.json").read_text()
+    )
+    assert on_s3 == one_folder
