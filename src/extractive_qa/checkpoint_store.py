@@ -12,6 +12,7 @@ checkpoint of its own run fingerprint there and downloads it to resume from.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -36,19 +37,27 @@ def is_remote(location: str) -> bool:
     return not isinstance(fs, LocalFileSystem)
 
 
+def launch_id() -> str:
+    """Shared by the processes of one torchrun launch, new for every launch."""
+    return os.environ.get("TORCHELASTIC_RUN_ID") or str(os.getpid())
+
+
 class RemoteCheckpoints(TrainerCallback):
     """One run's checkpoints at ``remote_run_dir``, worked on in a scratch folder.
 
-    The scratch folder is named after the run, under the system's temporary
-    folder, so the processes of one torchrun launch share it.
+    The scratch folder, under the system's temporary folder, is named after the
+    run and the launch: the processes of one torchrun launch share it (the
+    Trainer's ranks expect one output folder), and a new launch never picks up
+    files a killed one left there.
     """
 
     def __init__(self, remote_run_dir: str) -> None:
         self.fs, self.remote = fsspec.core.url_to_fs(remote_run_dir)
         self.remote = self.remote.rstrip("/")
         self.url = remote_run_dir.rstrip("/")
-        scratch = Path(tempfile.gettempdir()) / "extractive_qa-fine_tune"
-        self.local_run_dir = scratch / Path(self.remote).name
+        self.scratch = Path(tempfile.gettempdir()) / "extractive_qa-fine_tune"
+        run_name = Path(self.remote).name
+        self.local_run_dir = self.scratch / f"{run_name}-{launch_id()}"
 
     def _remote_checkpoints(self) -> dict[int, str]:
         """Step -> remote folder of every whole checkpoint."""
@@ -64,14 +73,26 @@ class RemoteCheckpoints(TrainerCallback):
     def fetch_latest(self) -> Path | None:
         """Download the newest whole checkpoint to the scratch folder; its path
         there, or None when the store holds none."""
-        shutil.rmtree(self.local_run_dir, ignore_errors=True)
-        self.local_run_dir.mkdir(parents=True)
+        run_name = Path(self.remote).name
+        for earlier in self.scratch.glob(f"{run_name}-*"):
+            # Left by a killed launch of this run on this machine.
+            if earlier != self.local_run_dir:
+                shutil.rmtree(earlier, ignore_errors=True)
+        self.local_run_dir.mkdir(parents=True, exist_ok=True)
         checkpoints = self._remote_checkpoints()
         if not checkpoints:
             return None
         step = max(checkpoints)
         local = self.local_run_dir / f"checkpoint-{step}"
-        self.fs.get(f"{checkpoints[step]}/", str(local), recursive=True)
+        if not local.exists():
+            # Each process of a launch downloads beside the place; the first
+            # rename wins and the others drop their copy.
+            staging = tempfile.mkdtemp(prefix=".fetch-", dir=self.local_run_dir)
+            self.fs.get(f"{checkpoints[step]}/", staging, recursive=True)
+            try:
+                os.rename(staging, local)
+            except OSError:
+                shutil.rmtree(staging, ignore_errors=True)
         logger.info("fetched %s/checkpoint-%d to resume from", self.url, step)
         return local
 
