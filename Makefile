@@ -9,7 +9,7 @@ export HF_DATASETS_OFFLINE := 1
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: install run bench test lint viz clean
+.PHONY: install run bench bench-storage test lint viz clean airflow-venv airflow-dag
 
 install: $(STAMP)
 
@@ -27,7 +27,13 @@ run: install
 bench: install
 	$(BIN)/kedro run --pipelines=bench
 
-test: install
+# Each machine stage with its storage root on local disk and on an S3 server
+# (moto on 127.0.0.1 unless S3_ENDPOINT names one), bytes per stage, Arrow
+# against Parquet: data/08_reporting/storage_benchmark.{md,json}.
+bench-storage: install
+	$(BIN)/python -m extractive_qa.bench.storage $(if $(S3_ENDPOINT),--endpoint $(S3_ENDPOINT))
+
+test: install airflow-venv
 	$(BIN)/python -m pytest
 
 lint: install
@@ -38,4 +44,27 @@ viz: install
 	$(BIN)/kedro viz build
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(AIRFLOW_VENV)
+
+# Airflow lives in a virtualenv of its own: its pins (SQLAlchemy, pydantic,
+# FastAPI, ...) are not the project's, and its tasks run the project's kedro
+# rather than importing the project. deploy/airflow/README.md says more.
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
+# The Kedro environment the DAG runs in (`make airflow-dag AIRFLOW_ENV=gpu`),
+# and where the generated DAG goes: a folder to point Airflow's dags_folder at.
+AIRFLOW_ENV ?= local
+AIRFLOW_DAGS ?= deploy/airflow/dags
+
+airflow-venv: $(AIRFLOW_STAMP)
+
+$(AIRFLOW_STAMP): deploy/airflow/requirements.txt
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet -r deploy/airflow/requirements.txt
+	touch $(AIRFLOW_STAMP)
+
+# Regenerate the DAG after a node is added, renamed or moved between stages;
+# tests/integration/test_airflow_dag.py fails while the committed one is stale.
+airflow-dag: install
+	$(BIN)/kedro airflow create --env $(AIRFLOW_ENV) --group-by memory \
+		--jinja-file deploy/airflow/dag_template.j2 --target-dir $(AIRFLOW_DAGS)

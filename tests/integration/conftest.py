@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import s3fs
 import yaml
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+
+from extractive_qa.bench.storage import moto_server
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -83,4 +87,37 @@ def subprocess_env() -> dict[str, str]:
         "KEDRO_DISABLE_TELEMETRY": "true",
         "HF_HUB_OFFLINE": "1",
         "HF_DATASETS_OFFLINE": "1",
+    }
+
+
+# moto accepts any key pair; the tests pass these both ways a user would: as
+# AWS_* variables and in an environment's credentials.yml.
+S3_KEYS = {"key": "testing", "secret": "testing"}
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's standalone S3 server on a free 127.0.0.1 port, stopped by its PID
+    at the end of the session; its endpoint URL."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def s3(s3_endpoint: str) -> s3fs.S3FileSystem:
+    """A client of that server, for creating buckets and reading what landed."""
+    return s3fs.S3FileSystem(**S3_KEYS, client_kwargs={"endpoint_url": s3_endpoint})
+
+
+@pytest.fixture(scope="session")
+def aws_env(subprocess_env: dict[str, str], s3_endpoint: str) -> dict[str, str]:
+    """The subprocess environment with the server's keys and endpoint as AWS_*."""
+    return {
+        **subprocess_env,
+        "AWS_ACCESS_KEY_ID": S3_KEYS["key"],
+        "AWS_SECRET_ACCESS_KEY": S3_KEYS["secret"],
+        "AWS_ENDPOINT_URL": s3_endpoint,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        # Wide enough that Kedro's rich log lines are not wrapped.
+        "COLUMNS": "400",
     }

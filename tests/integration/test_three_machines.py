@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +23,6 @@ pytestmark = pytest.mark.slow
 
 BUCKET = "qa-artifacts"
 STORAGE = f"s3://{BUCKET}/reduced"
-KEYS = {"key": "testing", "secret": "testing"}
 # What each stage leaves under the storage root, as the catalog names it.
 PREPARED = [
     "02_intermediate/train_examples/state.json",
@@ -57,45 +54,10 @@ REPORTED = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """moto's S3 server on 127.0.0.1, stopped by its PID afterwards."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    moto = shutil.which("moto_server", path=str(Path(sys.executable).parent))
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [moto, "-H", "127.0.0.1", "-p", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"moto_server did not start: {log.read_text()[-2000:]}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def bucket(s3_endpoint: str) -> s3fs.S3FileSystem:
-    fs = s3fs.S3FileSystem(**KEYS, client_kwargs={"endpoint_url": s3_endpoint})
-    fs.mkdir(BUCKET)
-    return fs
+def bucket(s3: s3fs.S3FileSystem) -> s3fs.S3FileSystem:
+    s3.mkdir(BUCKET)
+    return s3
 
 
 def new_machine(root: Path, reduced_project: Path) -> Path:
@@ -126,6 +88,7 @@ def machines(
     tmp_path_factory: pytest.TempPathFactory,
     reduced_project: Path,
     subprocess_env: dict,
+    aws_env: dict,
     s3_endpoint: str,
     bucket: s3fs.S3FileSystem,
 ) -> dict[str, Path]:
@@ -137,20 +100,19 @@ def machines(
         stage: new_machine(tmp_path_factory.mktemp(f"machine_{stage}"), reduced_project)
         for stage in ("prepare", "train", "report")
     }
-    aws = {
-        **subprocess_env,
-        "AWS_ACCESS_KEY_ID": KEYS["key"],
-        "AWS_SECRET_ACCESS_KEY": KEYS["secret"],
-        "AWS_ENDPOINT_URL": s3_endpoint,
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
     no_aws = {k: v for k, v in subprocess_env.items() if not k.startswith("AWS_")}
     (machine["report"] / "conf" / "reduced" / "credentials.yml").write_text(
         yaml.safe_dump(
-            {"storage": {**KEYS, "client_kwargs": {"endpoint_url": s3_endpoint}}}
+            {
+                "storage": {
+                    "key": aws_env["AWS_ACCESS_KEY_ID"],
+                    "secret": aws_env["AWS_SECRET_ACCESS_KEY"],
+                    "client_kwargs": {"endpoint_url": s3_endpoint},
+                }
+            }
         )
     )
-    for stage, env in (("prepare", aws), ("train", aws), ("report", no_aws)):
+    for stage, env in (("prepare", aws_env), ("train", aws_env), ("report", no_aws)):
         run = kedro_run(
             machine[stage], env, f"--pipelines={stage}", f"--params=storage={STORAGE}"
         )
@@ -192,25 +154,19 @@ def test_metrics_equal_the_one_folder_run(machines, bucket, reduced_project) -> 
 
 
 def test_report_refuses_features_rebuilt_after_training(
-    machines, bucket, subprocess_env, s3_endpoint
+    machines, bucket, aws_env
 ) -> None:
-    aws = {
-        **subprocess_env,
-        "AWS_ACCESS_KEY_ID": KEYS["key"],
-        "AWS_SECRET_ACCESS_KEY": KEYS["secret"],
-        "AWS_ENDPOINT_URL": s3_endpoint,
-    }
     metrics_before = bucket.cat(f"{STORAGE}/08_reporting/metrics.json")
     rebuilt = kedro_run(
         machines["prepare"],
-        aws,
+        aws_env,
         "--nodes=tokenize_train,tokenize_validation",
         f"--params=storage={STORAGE},tokenization.max_length=256",
     )
     assert rebuilt.returncode == 0, rebuilt.stderr[-4000:]
 
     refused = kedro_run(
-        machines["report"], aws, "--pipelines=report", f"--params=storage={STORAGE}"
+        machines["report"], aws_env, "--pipelines=report", f"--params=storage={STORAGE}"
     )
     assert refused.returncode != 0
     assert "StaleArtifactError" in refused.stderr
@@ -221,21 +177,13 @@ def test_report_refuses_features_rebuilt_after_training(
 
 
 def test_train_killed_on_one_machine_resumes_on_another(
-    tmp_path_factory, reduced_project, machines, bucket, subprocess_env, s3_endpoint
+    tmp_path_factory, reduced_project, machines, bucket, aws_env
 ) -> None:
     """SIGKILL the train stage once its first checkpoint is in the bucket; the
     same stage on a second GPU machine fetches it and finishes the run."""
     storage = f"s3://{BUCKET}/resumed"
     params = f"--params=storage={storage},training.num_train_epochs=2"
-    aws = {
-        **subprocess_env,
-        "AWS_ACCESS_KEY_ID": KEYS["key"],
-        "AWS_SECRET_ACCESS_KEY": KEYS["secret"],
-        "AWS_ENDPOINT_URL": s3_endpoint,
-        # Wide enough that Kedro's rich log lines are not wrapped.
-        "COLUMNS": "400",
-    }
-    prepared = kedro_run(machines["prepare"], aws, "--pipelines=prepare", params)
+    prepared = kedro_run(machines["prepare"], aws_env, "--pipelines=prepare", params)
     assert prepared.returncode == 0, prepared.stderr[-4000:]
 
     first_gpu = new_machine(tmp_path_factory.mktemp("machine_gpu1"), reduced_project)
@@ -244,7 +192,7 @@ def test_train_killed_on_one_machine_resumes_on_another(
         [sys.executable, "-m", "kedro", "run", "--env", "reduced"]
         + ["--pipelines=train", params],
         cwd=first_gpu,
-        env=aws,
+        env=aws_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -270,7 +218,7 @@ def test_train_killed_on_one_machine_resumes_on_another(
     assert not bucket.exists(f"{storage}/06_models/fine_tuned_model/config.json")
 
     second_gpu = new_machine(tmp_path_factory.mktemp("machine_gpu2"), reduced_project)
-    resumed = kedro_run(second_gpu, aws, "--pipelines=train", params)
+    resumed = kedro_run(second_gpu, aws_env, "--pipelines=train", params)
     assert resumed.returncode == 0, resumed.stderr[-4000:]
     log = resumed.stdout + resumed.stderr
     assert "checkpoint-" in log and "to resume from" in log
@@ -285,20 +233,16 @@ def test_train_killed_on_one_machine_resumes_on_another(
 
 
 def test_parquet_tables_give_the_same_metrics(
-    tmp_path_factory, reduced_project, bucket, subprocess_env, s3_endpoint
+    tmp_path_factory, reduced_project, bucket, aws_env
 ) -> None:
     """The whole run in one folder with examples, windows and logits as Parquet
     on S3: the same metrics as the Arrow run."""
     storage = f"s3://{BUCKET}/parquet"
     machine = new_machine(tmp_path_factory.mktemp("machine_parquet"), reduced_project)
-    aws = {
-        **subprocess_env,
-        "AWS_ACCESS_KEY_ID": KEYS["key"],
-        "AWS_SECRET_ACCESS_KEY": KEYS["secret"],
-        "AWS_ENDPOINT_URL": s3_endpoint,
-    }
     shutil.copytree(reduced_project / "data" / "01_raw", machine / "data" / "01_raw")
-    run = kedro_run(machine, aws, f"--params=storage={storage},table_format=parquet")
+    run = kedro_run(
+        machine, aws_env, f"--params=storage={storage},table_format=parquet"
+    )
     assert run.returncode == 0, run.stderr[-4000:]
     for table in ("04_feature/train_features", "07_model_output/validation_logits"):
         assert bucket.exists(f"{storage}/{table}/data.parquet")
