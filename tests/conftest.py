@@ -70,9 +70,14 @@ def tiny_qa_model(
 def copy_project(root: Path, catalog: dict, parameters: dict) -> Path:
     """A project folder at ``root``: the repository's conf plus a ``reduced``
     environment holding ``catalog`` and ``parameters`` overrides."""
+    # A developer's own (git-ignored) credentials stay out; the placeholder
+    # the catalog refers to comes along.
     shutil.copytree(
-        REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
+        REPO / "conf",
+        root / "conf",
+        ignore=shutil.ignore_patterns("local", "*credentials*"),
     )
+    shutil.copy(REPO / "conf/base/credentials.yml", root / "conf/base")
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     (root / "conf" / "local").mkdir(exist_ok=True)
     # Kedro wants a source folder; the package itself is the installed one.

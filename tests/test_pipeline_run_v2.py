@@ -26,9 +26,14 @@ REDUCED_PARAMETERS = {
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository's conf with ``squad_v2`` shrunk into a ``reduced_v2`` env."""
     root = tmp_path_factory.mktemp("project_v2")
+    # A developer's own (git-ignored) credentials stay out; the placeholder
+    # the catalog refers to comes along.
     shutil.copytree(
-        REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
+        REPO / "conf",
+        root / "conf",
+        ignore=shutil.ignore_patterns("local", "*credentials*"),
     )
+    shutil.copy(REPO / "conf/base/credentials.yml", root / "conf/base")
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     (root / "conf" / "local").mkdir(exist_ok=True)
     (root / "src").mkdir()

@@ -125,7 +125,7 @@ def test_killed_fine_tune_resumes_and_matches_an_uninterrupted_run(
     log = kedro(project, "--nodes", "fine_tune")
     kedro(project, "--from-nodes", "predict")
 
-    assert f"resuming fine-tuning from {killed_at.relative_to(project)}" in log
+    assert f"resuming fine-tuning from {killed_at}" in log
     curve = json.loads((project / "data/08_reporting/training_curve.json").read_text())
     whole_curve = json.loads(
         (uninterrupted / "data/08_reporting/training_curve.json").read_text()

@@ -2,15 +2,17 @@
 one machine resumes on another.
 
 The Trainer reads and writes checkpoints on a local disk only. When the
-checkpoint folder is a URL (``training.output_dir`` under an ``s3://`` storage
-root), training works in a local scratch folder; each checkpoint the Trainer
-saves is uploaded whole (staging prefix, then published with
-``trainer_state.json`` last), and a run that starts finds the newest whole
-checkpoint of its own run fingerprint there and downloads it to resume from.
+checkpoint folder (the ``fine_tune_checkpoints`` catalog entry, under the
+storage root) is a URL, training works in a local scratch folder; each
+checkpoint the Trainer saves is uploaded whole (staging prefix, then published
+with ``trainer_state.json`` last), and a run that starts finds the newest whole
+checkpoint of its own run fingerprint there, with the best one so far, and
+downloads them to resume from.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -19,10 +21,12 @@ import tempfile
 from pathlib import Path
 
 import fsspec
-from fsspec.implementations.local import LocalFileSystem
 from transformers import TrainerCallback
 
 from extractive_qa.datasets.atomic import publish_directory
+from extractive_qa.datasets.checkpoint_folder import CheckpointFolder
+
+__all__ = ["CheckpointFolder", "RemoteCheckpoints", "launch_id"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,33 +35,36 @@ COMPLETE_MARKER = "trainer_state.json"
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 
 
-def is_remote(location: str) -> bool:
-    """Whether ``location`` is on a filesystem other than the local disk."""
-    fs, _ = fsspec.core.url_to_fs(location)
-    return not isinstance(fs, LocalFileSystem)
-
-
 def launch_id() -> str:
-    """Shared by the processes of one torchrun launch, new for every launch."""
-    return os.environ.get("TORCHELASTIC_RUN_ID") or str(os.getpid())
+    """Shared by the processes of one launch, new for every launch: torchrun's
+    workers on a machine are children of one agent process."""
+    if "LOCAL_RANK" in os.environ:
+        return f"agent{os.getppid()}"
+    return str(os.getpid())
+
+
+def _step(path: str) -> int | None:
+    match = _CHECKPOINT.match(path.rstrip("/").rsplit("/", 1)[-1])
+    return int(match.group(1)) if match else None
 
 
 class RemoteCheckpoints(TrainerCallback):
-    """One run's checkpoints at ``remote_run_dir``, worked on in a scratch folder.
+    """One run's checkpoints at ``run_name`` under ``folder``, worked on in a
+    scratch folder.
 
-    The scratch folder, under the system's temporary folder, is named after the
-    run and the launch: the processes of one torchrun launch share it (the
-    Trainer's ranks expect one output folder), and a new launch never picks up
-    files a killed one left there.
+    The scratch folder, under the system's temporary folder (``TMPDIR``), is
+    named after the run and the launch: the processes of one torchrun launch
+    share it (the Trainer's ranks expect one output folder), and a new launch
+    never picks up files a killed one left there.
     """
 
-    def __init__(self, remote_run_dir: str) -> None:
-        self.fs, self.remote = fsspec.core.url_to_fs(remote_run_dir)
-        self.remote = self.remote.rstrip("/")
-        self.url = remote_run_dir.rstrip("/")
+    def __init__(self, folder: CheckpointFolder, run_name: str) -> None:
+        self.fs, root = fsspec.core.url_to_fs(folder.location, **folder.storage_options)
+        self.remote = f"{root.rstrip('/')}/{run_name}"
+        self.url = f"{folder.location.rstrip('/')}/{run_name}"
         self.scratch = Path(tempfile.gettempdir()) / "extractive_qa-fine_tune"
-        run_name = Path(self.remote).name
         self.local_run_dir = self.scratch / f"{run_name}-{launch_id()}"
+        self._run_name = run_name
 
     def _remote_checkpoints(self) -> dict[int, str]:
         """Step -> remote folder of every whole checkpoint."""
@@ -65,16 +72,30 @@ class RemoteCheckpoints(TrainerCallback):
             return {}
         found = {}
         for path in self.fs.ls(self.remote, detail=False):
-            match = _CHECKPOINT.match(path.rstrip("/").rsplit("/", 1)[-1])
-            if match and self.fs.exists(f"{path}/{COMPLETE_MARKER}"):
-                found[int(match.group(1))] = path.rstrip("/")
+            step = _step(path)
+            if step is not None and self.fs.exists(f"{path}/{COMPLETE_MARKER}"):
+                found[step] = path.rstrip("/")
         return found
 
+    def _fetch(self, remote: str, step: int) -> Path:
+        """The checkpoint at ``remote`` in the scratch folder."""
+        local = self.local_run_dir / f"checkpoint-{step}"
+        if not local.exists():
+            # Each process of a launch downloads beside the place; the first
+            # rename wins and the others drop their copy.
+            staging = tempfile.mkdtemp(prefix=".fetch-", dir=self.local_run_dir)
+            self.fs.get(f"{remote}/", staging, recursive=True)
+            try:
+                os.rename(staging, local)
+            except OSError:
+                shutil.rmtree(staging, ignore_errors=True)
+        return local
+
     def fetch_latest(self) -> Path | None:
-        """Download the newest whole checkpoint to the scratch folder; its path
-        there, or None when the store holds none."""
-        run_name = Path(self.remote).name
-        for earlier in self.scratch.glob(f"{run_name}-*"):
+        """Download the newest whole checkpoint, and the best one it names, to
+        the scratch folder; the newest one's path there, or None when the store
+        holds none."""
+        for earlier in self.scratch.glob(f"{self._run_name}-*"):
             # Left by a killed launch of this run on this machine.
             if earlier != self.local_run_dir:
                 shutil.rmtree(earlier, ignore_errors=True)
@@ -83,18 +104,18 @@ class RemoteCheckpoints(TrainerCallback):
         if not checkpoints:
             return None
         step = max(checkpoints)
-        local = self.local_run_dir / f"checkpoint-{step}"
-        if not local.exists():
-            # Each process of a launch downloads beside the place; the first
-            # rename wins and the others drop their copy.
-            staging = tempfile.mkdtemp(prefix=".fetch-", dir=self.local_run_dir)
-            self.fs.get(f"{checkpoints[step]}/", staging, recursive=True)
-            try:
-                os.rename(staging, local)
-            except OSError:
-                shutil.rmtree(staging, ignore_errors=True)
+        latest = self._fetch(checkpoints[step], step)
+        state_file = latest / COMPLETE_MARKER
+        state = json.loads(state_file.read_text())
+        best_step = _step(state.get("best_model_checkpoint") or "")
+        if best_step is not None and best_step in checkpoints:
+            # The state names the best checkpoint by the path of the machine
+            # that saved it; the Trainer forgets a best it cannot find.
+            best = self._fetch(checkpoints[best_step], best_step)
+            state["best_model_checkpoint"] = str(best)
+            state_file.write_text(json.dumps(state, indent=2))
         logger.info("fetched %s/checkpoint-%d to resume from", self.url, step)
-        return local
+        return latest
 
     def on_save(self, args, state, control, **kwargs) -> None:
         """Upload the checkpoint just saved; drop those the Trainer rotated out."""
@@ -107,6 +128,7 @@ class RemoteCheckpoints(TrainerCallback):
             f"{self.remote}/{name}",
             COMPLETE_MARKER,
         )
+        # The Trainer keeps the best checkpoint and the newest one locally.
         for step, path in self._remote_checkpoints().items():
             if not (Path(args.output_dir) / f"checkpoint-{step}").exists():
                 self.fs.rm(path, recursive=True)

@@ -103,6 +103,8 @@ def test_table_upload_cut_short_keeps_the_previous_save(root, file_format) -> No
         dataset.save(datasets.Dataset.from_dict({"input_ids": [[9]]}))
     FlakyMemoryFileSystem.budget = None
     assert dataset.load().to_dict() == old.to_dict()
+    # The cut-short upload was cleaned up on the spot.
+    assert fsspec.filesystem("memory").ls(root, detail=False) == [f"{root}/t"]
 
 
 def test_table_publish_cut_short_reads_as_absent_then_recovers(root) -> None:
@@ -162,3 +164,10 @@ def test_parquet_keeps_the_fingerprint_and_features(root) -> None:
 def test_unknown_file_format_names_the_choices() -> None:
     with pytest.raises(DatasetError, match=r"'feather' is not one of \['arrow'"):
         ArrowTableDataset(path="data/x", file_format="feather")
+
+
+def test_a_table_saved_in_the_other_format_names_the_setting(root) -> None:
+    table = datasets.Dataset.from_dict({"a": [1]})
+    ArrowTableDataset(path=f"memory://{root}/t", file_format="parquet").save(table)
+    with pytest.raises(DatasetError, match=r"saved as parquet.*table_format=parquet"):
+        ArrowTableDataset(path=f"memory://{root}/t").load()

@@ -50,9 +50,14 @@ REDUCED_PARAMETERS = {
 def copy_project(root: Path) -> Path:
     """The repository's conf, example questions and notebooks under ``root``,
     plus the ``reduced`` environment; the package is the installed one."""
+    # A developer's own (git-ignored) credentials stay out; the placeholder
+    # the catalog refers to comes along.
     shutil.copytree(
-        REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
+        REPO / "conf",
+        root / "conf",
+        ignore=shutil.ignore_patterns("local", "*credentials*"),
     )
+    shutil.copy(REPO / "conf/base/credentials.yml", root / "conf/base")
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     shutil.copytree(REPO / "notebooks", root / "notebooks")
     (root / "data" / "01_raw").mkdir(parents=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datasets
 import pytest
 
+from extractive_qa.checkpoint_store import CheckpointFolder
 from extractive_qa.datasets import ArrowTableDataset
 from extractive_qa.demo.tiny_model import train_wordpiece_tokenizer
 from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
@@ -105,7 +106,8 @@ def test_fine_tune_refuses_windows_of_another_tokenizer(
             examples(),
             validation,
             model,
-            {"output_dir": str(tmp_path)},
+            CheckpointFolder(str(tmp_path)),
+            {},
             POSTPROCESSING,
         )
     assert "train_features and base_model disagree on the tokenizer" in str(error.value)

@@ -37,16 +37,19 @@ ON_GPU = {"pool": "gpu", "queue": "gpu"}
 def kedro_run(nodes: str) -> BashOperator:
     """A task that runs the Kedro nodes ``nodes`` (comma-separated) in the project.
 
-    The storage root reaches the command through the environment rather than the
-    shell line, since whoever triggers a run chooses it."""
+    The storage root and table format reach the command through the environment
+    rather than the shell line, since whoever triggers a run chooses them."""
     return BashOperator(
         task_id=re.sub(r"\W", "_", nodes.replace(",", "__")),
         bash_command=(
             f'"{KEDRO}" run {KEDRO_ENV} --nodes={nodes} '
-            '--params="storage=$STORAGE_ROOT"'
+            '--params="storage=$STORAGE_ROOT,table_format=$TABLE_FORMAT"'
         ),
         cwd=PROJECT,
-        env={"STORAGE_ROOT": "{{ params.storage }}"},
+        env={
+            "STORAGE_ROOT": "{{ params.storage }}",
+            "TABLE_FORMAT": "{{ params.table_format }}",
+        },
         append_env=True,
         # Every failure fails the task; by default exit code 99 would skip it.
         skip_on_exit_code=None,
@@ -68,7 +71,13 @@ with DAG(
             type="string",
             description="Storage root of every artifact: an fsspec URL, or a path "
             "that every worker sees.",
-        )
+        ),
+        "table_format": Param(
+            "arrow",
+            enum=["arrow", "parquet"],
+            description="How examples, windows and logits are stored; one format "
+            "for every task of a run.",
+        ),
     },
     default_args={"retries": 1, "retry_delay": timedelta(minutes=5)},
     tags=["kedro", "extractive_qa"],

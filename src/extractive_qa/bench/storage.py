@@ -76,7 +76,11 @@ def moto_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
 
 
 def run_stage(project: Path, env_name: str | None, stage: str, root: str) -> float:
@@ -248,9 +252,10 @@ def main(argv: list[str] | None = None) -> None:
     project = Path.cwd()
     local_root = tempfile.mkdtemp(prefix="storage-bench-local-", dir=project / "data")
     with _endpoint(args.endpoint) as endpoint:
-        os.environ.setdefault("AWS_ENDPOINT_URL", endpoint)
-        for key, value in MOTO_KEYS.items():
-            os.environ.setdefault(key, value)
+        # The stages run in subprocesses, which find the server through these.
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        if not args.endpoint:
+            os.environ.update(MOTO_KEYS)
         fs_args = {"client_kwargs": {"endpoint_url": endpoint}}
         fs = fsspec.filesystem("s3", **fs_args)
         if not fs.exists(BUCKET):

@@ -101,6 +101,7 @@ class ArrowTableDataset(ArrowDataset):
         self._file_format = file_format
 
     def _load_dataset(self, load_path: str) -> datasets.Dataset:
+        self._check_saved_format(load_path)
         if self._file_format == "parquet":
             with self._fs.open(f"{load_path}/{MARKERS['parquet']}", "rb") as file:
                 return read_parquet(file)
@@ -111,6 +112,23 @@ class ArrowTableDataset(ArrowDataset):
         return datasets.load_from_disk(
             load_path, storage_options=self._storage_options, **self._load_args
         )
+
+    def _check_saved_format(self, load_path: str) -> None:
+        """Stop with the setting to use when the table was saved in the other
+        format (every stage of a run must use the same ``table_format``)."""
+        if self._fs.exists(f"{load_path}/{MARKERS[self._file_format]}"):
+            return
+        for other, marker in MARKERS.items():
+            if other != self._file_format and self._fs.exists(f"{load_path}/{marker}"):
+                where = load_path
+                if self._protocol != "file":
+                    where = f"{self._protocol}://{load_path}"
+                raise DatasetError(
+                    f"{where} was saved as {other}, and this run reads "
+                    f"{self._file_format}. Run every stage with the same format: "
+                    f"add --params=table_format={other} (or rebuild the table "
+                    "with this run's format)."
+                )
 
     def _write(self, data: datasets.Dataset, directory: str) -> None:
         if self._file_format == "parquet":

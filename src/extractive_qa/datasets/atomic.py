@@ -63,7 +63,16 @@ def publish_directory(
     for stale in fs.glob(f"{target}.partial-*"):
         fs.rm(stale, recursive=True)
     staging = f"{target}.partial-{uuid.uuid4().hex[:8]}"
-    fs.put(f"{local_dir}/", staging, recursive=True)
+    try:
+        fs.put(f"{local_dir}/", staging, recursive=True)
+    except BaseException:
+        # Best effort: the connection that failed may fail this too, and the
+        # next save of the target removes what is left.
+        try:
+            fs.rm(staging, recursive=True)
+        except Exception:
+            logger.warning("could not remove the cut-short upload %s", staging)
+        raise
     fs.invalidate_cache(staging)
     staged = sorted(fs.find(staging))
     if fs.exists(f"{target}/{marker}"):

@@ -12,6 +12,7 @@ import pytest
 import torch
 from transformers import ElectraForQuestionAnswering
 
+from extractive_qa.checkpoint_store import CheckpointFolder
 from extractive_qa.demo.synthetic import generate_korquad
 from extractive_qa.pipelines.data_loading.nodes import to_examples
 from extractive_qa.pipelines.evaluation.nodes import score
@@ -64,9 +65,8 @@ def demo_model_parameters(**overrides) -> dict:
     )
 
 
-def training_parameters(output_dir: str) -> dict:
+def training_parameters() -> dict:
     return {
-        "output_dir": output_dir,
         "learning_rate": 1.0e-3,
         "num_train_epochs": 2,
         "batch_size": 16,
@@ -149,7 +149,8 @@ def test_fine_tune_changes_the_weights_and_lowers_the_loss(
         validation_examples,
         validation,
         base,
-        training_parameters(str(tmp_path / "work")),
+        CheckpointFolder(str(tmp_path / "work")),
+        training_parameters(),
         POSTPROCESSING,
     )
     tuned = outputs["fine_tuned_model"]
@@ -169,14 +170,21 @@ def test_fine_tune_returns_the_best_epoch_by_f1_and_its_curve(
     base = prepare_model(train_examples, demo_model_parameters())["base_model"]
     features = tokenize_train(train_examples, base.tokenizer, TOKENIZATION)
     validation = tokenize_validation(validation_examples, base.tokenizer, TOKENIZATION)
-    parameters = training_parameters(str(tmp_path / "work")) | {
+    parameters = training_parameters() | {
         "num_train_epochs": 3,
         "learning_rate": 3.0e-3,
         "logging_steps": 2,
     }
 
+    checkpoints = CheckpointFolder(str(tmp_path / "work"))
     outputs = fine_tune(
-        features, validation_examples, validation, base, parameters, POSTPROCESSING
+        features,
+        validation_examples,
+        validation,
+        base,
+        checkpoints,
+        parameters,
+        POSTPROCESSING,
     )
 
     curve = outputs["training_curve"]
@@ -222,9 +230,9 @@ def test_checkpoints_on_object_storage_resume_in_another_scratch_folder(
         validation = tokenize_validation(
             validation_examples, base.tokenizer, TOKENIZATION
         )
-        return features, validation_examples, validation, base
+        return features, validation_examples, validation, base, CheckpointFolder(store)
 
-    kept = training_parameters(store) | {"keep_checkpoints": True}
+    kept = training_parameters() | {"keep_checkpoints": True}
     try:
         first = fine_tune(*inputs(), kept, POSTPROCESSING)["fine_tuned_model"]
         states = fs.glob(f"{store[len('memory://') :]}/run-*/checkpoint-*/*.json")
@@ -236,7 +244,7 @@ def test_checkpoints_on_object_storage_resume_in_another_scratch_folder(
         last_step = max(int(name.split("-")[1]) for name in stored)
 
         with caplog.at_level(logging.INFO):
-            second = fine_tune(*inputs(), training_parameters(store), POSTPROCESSING)
+            second = fine_tune(*inputs(), training_parameters(), POSTPROCESSING)
         assert f"checkpoint-{last_step} to resume from" in caplog.text
         tuned = second["fine_tuned_model"].model.state_dict()
         for name, weights in first.model.state_dict().items():

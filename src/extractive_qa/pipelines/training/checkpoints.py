@@ -1,6 +1,6 @@
 """Where fine-tuning keeps its checkpoints, and which one a rerun resumes.
 
-Each run works in ``<output_dir>/run-<fingerprint>``, where the fingerprint
+Each run works in ``<checkpoint folder>/run-<fingerprint>``, where the fingerprint
 hashes everything that decides the result: the training parameters, the
 fingerprints of the training and validation windows and the starting weights.
 A rerun after a crash or a kill finds its own folder and resumes from the last
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 _COMPLETE_MARKER = "trainer_state.json"
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 # Knobs that change where files go or how fast, not what is learned.
-_NOT_FINGERPRINTED = ("output_dir", "keep_checkpoints", "dataloader_num_workers")
+_NOT_FINGERPRINTED = ("keep_checkpoints", "dataloader_num_workers")
 
 
 def weights_fingerprint(model: torch.nn.Module) -> str:

@@ -14,7 +14,7 @@ from transformers import (
     TrainingArguments,
 )
 
-from extractive_qa.checkpoint_store import RemoteCheckpoints, is_remote
+from extractive_qa.checkpoint_store import CheckpointFolder, RemoteCheckpoints
 from extractive_qa.demo.synthetic import inventory_characters
 from extractive_qa.demo.tiny_model import build_tiny_electra, train_wordpiece_tokenizer
 from extractive_qa.pipelines.training.checkpoints import (
@@ -180,23 +180,24 @@ def check_training_inputs(
 
 
 def _resume_point(
+    checkpoint_folder: CheckpointFolder,
     training: dict[str, Any],
     train_features: datasets.Dataset,
     validation_features: datasets.Dataset,
     base_model: QAModel,
 ) -> tuple[Path, Path | None, RemoteCheckpoints | None]:
     """This run's local working folder, the checkpoint to resume from, if any,
-    and the remote store of its checkpoints when ``output_dir`` is a URL."""
+    and the remote store of its checkpoints when the folder is not local."""
     fingerprint = run_fingerprint(
         training, train_features, validation_features, base_model.model
     )
     store = None
-    if is_remote(training["output_dir"]):
-        store = RemoteCheckpoints(f"{training['output_dir']}/run-{fingerprint}")
+    if checkpoint_folder.remote:
+        store = RemoteCheckpoints(checkpoint_folder, f"run-{fingerprint}")
         run_dir, checkpoint = store.local_run_dir, store.fetch_latest()
     else:
-        run_dir = run_directory(training["output_dir"], fingerprint)
-        note_other_runs(training["output_dir"], run_dir)
+        run_dir = run_directory(checkpoint_folder.location, fingerprint)
+        note_other_runs(checkpoint_folder.location, run_dir)
         checkpoint = last_complete_checkpoint(run_dir)
     if checkpoint is not None:
         logger.info("resuming fine-tuning from %s", checkpoint)
@@ -233,17 +234,19 @@ def fine_tune(
     validation_examples: datasets.Dataset,
     validation_features: datasets.Dataset,
     base_model: QAModel,
+    checkpoint_folder: CheckpointFolder,
     training: dict[str, Any],
     postprocessing: dict[str, Any],
     version_2_with_negative: bool = False,
 ) -> dict[str, Any]:
     """Training windows + base model, scored on the validation split as it
-    trains -> the best model by F1 (same tokenizer) and the training curve."""
+    trains, checkpointed to ``checkpoint_folder`` -> the best model by F1 (same
+    tokenizer) and the training curve."""
     check_training_inputs(
         train_features, validation_examples, validation_features, base_model
     )
     run_dir, checkpoint, store = _resume_point(
-        training, train_features, validation_features, base_model
+        checkpoint_folder, training, train_features, validation_features, base_model
     )
     evaluation = SpanEvaluation(
         examples=validation_examples,

@@ -22,6 +22,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     validation_examples="validation_examples",
                     validation_features="validation_features",
                     base_model="base_model",
+                    checkpoint_folder="fine_tune_checkpoints",
                     training="params:training",
                     postprocessing="params:postprocessing",
                     version_2_with_negative="params:version_2_with_negative",
