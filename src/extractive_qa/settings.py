@@ -4,9 +4,11 @@ from kedro.config import OmegaConfigLoader
 
 from extractive_qa.distributed import MainProcessSaves
 from extractive_qa.hooks import HubAccessCheck, NodeTimer, RawSourceCheck
+from extractive_qa.parameter_checks import ParameterCheck
 from extractive_qa.sharing import HubCredentials
 
 HOOKS = (
+    ParameterCheck(),
     HubAccessCheck(),
     RawSourceCheck(),
     NodeTimer(),

@@ -31,6 +31,13 @@ class WindowSettings:
     max_query_length: int = 64
 
     def __post_init__(self) -> None:
+        if self.max_length <= self.max_query_length + 3:
+            raise ValueError(
+                f"max_length ({self.max_length}) leaves no room for context after "
+                f"a question of up to max_query_length ({self.max_query_length}) "
+                "tokens and 3 special tokens; raise tokenization.max_length or "
+                "lower tokenization.max_query_length."
+            )
         if self.doc_stride >= self.max_length - self.max_query_length - 3:
             raise ValueError(
                 f"doc_stride ({self.doc_stride}) must be smaller than the context "

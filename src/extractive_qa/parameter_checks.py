@@ -1,0 +1,195 @@
+"""Every parameter group typed and checked before any node runs.
+
+A setting out of range used to surface late and far from its cause: a
+``postprocessing.max_answer_length`` of 0 ran to the end with every answer
+empty and overwrote the metrics, an ``n_best_size`` of 0 failed in numpy after
+a whole training epoch. Here each group of conf/base/parameters_*.yml has a
+model with its ranges and relations, unknown keys (a typo such as
+``n_bset_size``) included, and ``ParameterCheck`` stops the run before its
+first node with one line per problem.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from kedro.framework.hooks import hook_impl
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from extractive_qa.qa.windows import WindowSettings
+
+
+class SettingsError(ValueError):
+    """Parameters that cannot give a sensible run; raised before any node."""
+
+
+class _Group(BaseModel):
+    """A parameter group: no key beyond those declared."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataLoading(_Group):
+    on_invalid: Literal["error", "skip"]
+
+
+class Tokenization(_Group):
+    max_length: int = Field(ge=1)
+    doc_stride: int = Field(ge=1)
+    max_query_length: int = Field(ge=1)
+    chunk_size: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _window_has_room(self) -> Tokenization:
+        # The rule lives with the windows; its message names the settings.
+        WindowSettings(self.max_length, self.doc_stride, self.max_query_length)
+        return self
+
+
+class Demo(_Group):
+    vocab_size: int = Field(ge=1)
+    hidden_size: int = Field(ge=1)
+    num_hidden_layers: int = Field(ge=1)
+    num_attention_heads: int = Field(ge=1)
+    intermediate_size: int = Field(ge=1)
+    max_position_embeddings: int = Field(ge=1)
+    dropout: float = Field(ge=0.0, lt=1.0)
+    seed: int
+
+    @model_validator(mode="after")
+    def _heads_divide_width(self) -> Demo:
+        if self.hidden_size % self.num_attention_heads:
+            raise ValueError(
+                f"hidden_size ({self.hidden_size}) must be a multiple of "
+                f"num_attention_heads ({self.num_attention_heads})"
+            )
+        return self
+
+
+class Model(_Group):
+    checkpoint: str | None
+    trust_remote_code: bool
+    demo: Demo
+
+
+class Training(_Group):
+    keep_checkpoints: bool
+    learning_rate: float = Field(gt=0.0)
+    num_train_epochs: float = Field(gt=0.0)
+    batch_size: int = Field(ge=1)
+    weight_decay: float = Field(ge=0.0)
+    # Below 1, transformers reads warmup_steps as a fraction of the steps.
+    warmup_ratio: float = Field(ge=0.0, lt=1.0)
+    lr_scheduler_type: str
+    seed: int
+    bf16_on_gpu: bool
+    # The project's own, or one the Trainer knows.
+    sampling_strategy: Literal[
+        "length_buckets", "random", "sequential", "group_by_length", "batch_rebalance"
+    ]
+    length_bucket_batches: int = Field(ge=1)
+    logging_steps: int = Field(ge=1)
+    dataloader_num_workers: int = Field(ge=0)
+    eval_strategy: Literal["epoch", "steps"]
+    eval_steps: int | None = Field(ge=1)
+    eval_metric: Literal["korquad", "squad"]
+    eval_batch_size: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _steps_need_a_count(self) -> Training:
+        if self.eval_strategy == "steps" and self.eval_steps is None:
+            raise ValueError("eval_strategy 'steps' needs eval_steps (>= 1)")
+        return self
+
+
+class Inference(_Group):
+    batch_size: int = Field(ge=1)
+    device: str
+
+
+class Postprocessing(_Group):
+    n_best_size: int = Field(ge=1)
+    max_answer_length: int = Field(ge=1)
+    null_score_diff_threshold: float
+
+
+class ErrorAnalysis(_Group):
+    n_worst: int = Field(ge=1)
+    answer_length_edges: list[int] = Field(min_length=1)
+    context_length_edges: list[int] = Field(min_length=1)
+    window_count_edges: list[int] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _edges_increase(self) -> ErrorAnalysis:
+        for name in ("answer_length_edges", "context_length_edges"):
+            edges = getattr(self, name)
+            if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+                raise ValueError(f"{name} must increase, got {edges}")
+        return self
+
+
+class Hub(_Group):
+    push_to_hub: bool
+    repo_id: str | None
+    private: bool
+
+
+class Bench(_Group):
+    n_train_examples: int | None = Field(ge=1)
+    n_validation_examples: int | None = Field(ge=1)
+    num_train_epochs: float | None = Field(gt=0.0)
+    repeats: int = Field(ge=1)
+    output_dir: str
+
+
+class Parameters(_Group):
+    """All of the project's parameters. The groups are optional, so a project
+    that leaves one out (or a test) is checked on what it has."""
+
+    data_loading: DataLoading | None = None
+    tokenization: Tokenization | None = None
+    model: Model | None = None
+    training: Training | None = None
+    inference: Inference | None = None
+    postprocessing: Postprocessing | None = None
+    version_2_with_negative: bool | None = None
+    error_analysis: ErrorAnalysis | None = None
+    hub: Hub | None = None
+    bench: Bench | None = None
+    # Runtime parameters the catalog reads (--params=storage=..., ...).
+    storage: str | None = None
+    table_format: Literal["arrow", "parquet"] | None = None
+    train_file: str | None = None
+    validation_file: str | None = None
+
+
+def _problem(error: dict[str, Any]) -> str:
+    """One line for one pydantic error: the setting, its value, what is wrong."""
+    where = ".".join(str(part) for part in error["loc"]) or "parameters"
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown setting (a typo?); remove or rename it"
+    if error["type"] == "value_error":
+        # A relation between settings; the message names them.
+        return f"{where}: {error['msg'].removeprefix('Value error, ')}"
+    return f"{where} = {error['input']!r}: {error['msg']}"
+
+
+def check_parameters(parameters: dict[str, Any]) -> None:
+    """Raise ``SettingsError`` listing every parameter that is out of range,
+    of the wrong type, unknown, or inconsistent with another."""
+    try:
+        Parameters.model_validate(parameters)
+    except ValidationError as error:
+        problems = "\n".join(f"- {_problem(e)}" for e in error.errors())
+        raise SettingsError(
+            f"The run's parameters are not valid; no node ran:\n{problems}\n"
+            "Fix them in conf/<env>/parameters*.yml or in this command's --params."
+        ) from None
+
+
+class ParameterCheck:
+    """Check every parameter before the first node runs."""
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
+        check_parameters(catalog.load("parameters"))

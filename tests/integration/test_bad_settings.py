@@ -1,0 +1,39 @@
+"""A setting out of range stops `kedro run` before its first node: non-zero
+exit, the setting named with its value, and nothing persisted touched."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``folder``: size and modification time in ns."""
+    return {
+        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
+def test_max_answer_length_zero_stops_before_any_node(
+    reduced_project: Path, subprocess_env: dict
+) -> None:
+    before = snapshot(reduced_project / "data")
+    assert "08_reporting/metrics.json" in before
+    run = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--env", "reduced"]
+        + ["--params=postprocessing.max_answer_length=0,training.batch_size=0"],
+        cwd=reduced_project,
+        env={**subprocess_env, "COLUMNS": "200"},
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode != 0
+    assert "SettingsError" in run.stderr
+    assert "postprocessing.max_answer_length = 0" in run.stderr
+    assert "training.batch_size = 0" in run.stderr
+    assert "Running node" not in run.stdout + run.stderr
+    assert snapshot(reduced_project / "data") == before

@@ -1,0 +1,111 @@
+"""Every parameter group is checked before any node runs: ranges, relations
+between settings, and unknown keys, each named with its value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from kedro.config import OmegaConfigLoader
+
+from extractive_qa.parameter_checks import SettingsError, check_parameters
+from extractive_qa.settings import CONFIG_LOADER_ARGS
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
+
+
+def parameters(env: str = "base", **runtime: dict) -> dict:
+    """The project's parameters in ``env`` with ``runtime`` as --params gives
+    them (Kedro's command line nests dotted keys)."""
+    loader = OmegaConfigLoader(
+        str(CONF), env=env, runtime_params=runtime, **CONFIG_LOADER_ARGS
+    )
+    return loader["parameters"]
+
+
+@pytest.mark.parametrize("env", ["base", "korquad", "squad_v2", "gpu"])
+def test_every_shipped_environment_passes(env: str) -> None:
+    check_parameters(parameters(env))
+
+
+@pytest.mark.parametrize(
+    ("runtime", "line"),
+    [
+        (
+            {"postprocessing": {"max_answer_length": 0}},
+            "- postprocessing.max_answer_length = 0: Input should be greater than "
+            "or equal to 1",
+        ),
+        (
+            {"postprocessing": {"n_best_size": 0}},
+            "- postprocessing.n_best_size = 0: Input should be greater than or "
+            "equal to 1",
+        ),
+        (
+            {"postprocessing": {"n_bset_size": 5}},
+            "- postprocessing.n_bset_size: unknown setting (a typo?)",
+        ),
+        (
+            {"training": {"batch_size": 0}},
+            "- training.batch_size = 0: Input should be greater than or equal to 1",
+        ),
+        (
+            {"training": {"learning_rate": -0.001}},
+            "- training.learning_rate = -0.001: Input should be greater than 0",
+        ),
+        (
+            {"inference": {"batch_size": 0}},
+            "- inference.batch_size = 0: Input should be greater than or equal to 1",
+        ),
+        (
+            {"tokenization": {"max_length": 60}},
+            "- tokenization: max_length (60) leaves no room for context after a "
+            "question of up to max_query_length (64) tokens",
+        ),
+        (
+            {"tokenization": {"doc_stride": 320}},
+            "- tokenization: doc_stride (320) must be smaller than the context part",
+        ),
+        (
+            {"training": {"eval_strategy": "steps"}},
+            "- training: eval_strategy 'steps' needs eval_steps (>= 1)",
+        ),
+        (
+            {"data_loading": {"on_invalid": "ignore"}},
+            "- data_loading.on_invalid = 'ignore': Input should be 'error' or 'skip'",
+        ),
+        (
+            {"table_format": "feather"},
+            "- table_format = 'feather': Input should be 'arrow' or 'parquet'",
+        ),
+        (
+            {"postprocesing": {"n_best_size": 5}},
+            "- postprocesing: unknown setting (a typo?)",
+        ),
+    ],
+)
+def test_a_bad_setting_is_named_with_its_value(runtime: dict, line: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        check_parameters(parameters(**runtime))
+    message = str(error.value)
+    assert message.startswith("The run's parameters are not valid; no node ran:")
+    assert line in message
+    assert message.endswith("in this command's --params.")
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    bad = parameters(postprocessing={"n_best_size": 0, "max_answer_length": 0})
+    with pytest.raises(SettingsError) as error:
+        check_parameters(bad)
+    assert str(error.value).count("\n- ") == 2
+
+
+def test_runtime_only_settings_are_known() -> None:
+    check_parameters(
+        parameters(
+            storage="s3://bucket/run",
+            table_format="parquet",
+            train_file="/data/train.json",
+            validation_file="/data/dev.json",
+        )
+    )
