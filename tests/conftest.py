@@ -9,12 +9,16 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
+import datasets
 import pytest
 import yaml
+from datasets.builder import Key
 from transformers import ElectraForQuestionAnswering, PreTrainedTokenizerFast
 
 from extractive_qa.demo.tiny_model import build_tiny_electra, train_wordpiece_tokenizer
+from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -93,3 +97,44 @@ def copy_project(root: Path, catalog: dict, parameters: dict) -> Path:
 def project_factory():
     """``copy_project``, for tests that run Kedro in a temporary project."""
     return copy_project
+
+
+class SquadKorV1(datasets.GeneratorBasedBuilder):
+    """Given examples written into a datasets cache as ``squad_kor_v1``, the way
+    the library writes a downloaded dataset, so that ``load_dataset(
+    "squad_kor_v1")`` finds them in offline mode."""
+
+    BUILDER_CONFIGS = [
+        datasets.BuilderConfig(name="squad_kor_v1", version=datasets.Version("1.0.0"))
+    ]
+
+    def __init__(self, *, splits: dict[str, Any], **kwargs: Any) -> None:
+        self._splits = splits
+        super().__init__(dataset_name="squad_kor_v1", **kwargs)
+
+    def _info(self) -> datasets.DatasetInfo:
+        return datasets.DatasetInfo(features=EXAMPLE_FEATURES)
+
+    def _split_generators(self, dl_manager: Any) -> list[datasets.SplitGenerator]:
+        return [
+            datasets.SplitGenerator(name=split, gen_kwargs={"rows": rows})
+            for split, rows in self._splits.items()
+        ]
+
+    def _generate_examples(self, rows: Any):
+        for index, row in enumerate(rows):
+            yield Key(0, index), row
+
+
+@pytest.fixture(scope="session")
+def fill_squad_kor_v1_cache():
+    """``fill(cache_dir, splits)``: split name -> examples (rows or a Dataset),
+    written into the datasets cache at ``cache_dir`` as ``squad_kor_v1``."""
+
+    def fill(cache_dir: Path, splits: dict[str, Any]) -> None:
+        # Caches name a dataset's version by commit; any 40-hex string will do.
+        SquadKorV1(
+            splits=splits, cache_dir=str(cache_dir), hash="0" * 40
+        ).download_and_prepare()
+
+    return fill

@@ -11,7 +11,6 @@ from typing import Any
 
 import datasets
 import pytest
-from datasets.builder import Key
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.io.core import DatasetError
@@ -20,7 +19,6 @@ from kedro.pipeline import Pipeline, node
 from extractive_qa.datasets import HubSplitDataset
 from extractive_qa.datasets.hub_split import HubDataUnavailableError
 from extractive_qa.hooks import HubAccessCheck, HubUnreachableError
-from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
 from extractive_qa.settings import CONFIG_LOADER_ARGS
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
@@ -40,34 +38,10 @@ EXAMPLES = {
 }
 
 
-class SquadKorV1(datasets.GeneratorBasedBuilder):
-    """EXAMPLES written into a datasets cache as ``squad_kor_v1``, the way the
-    library writes a downloaded dataset."""
-
-    BUILDER_CONFIGS = [
-        datasets.BuilderConfig(name="squad_kor_v1", version=datasets.Version("1.0.0"))
-    ]
-
-    def _info(self) -> datasets.DatasetInfo:
-        return datasets.DatasetInfo(features=EXAMPLE_FEATURES)
-
-    def _split_generators(self, dl_manager: Any) -> list[datasets.SplitGenerator]:
-        return [
-            datasets.SplitGenerator(name=split, gen_kwargs={"rows": rows})
-            for split, rows in EXAMPLES.items()
-        ]
-
-    def _generate_examples(self, rows: list[dict]):
-        for index, row in enumerate(rows):
-            yield Key(0, index), row
-
-
 @pytest.fixture
-def filled_cache(tmp_path: Path) -> Path:
+def filled_cache(tmp_path: Path, fill_squad_kor_v1_cache) -> Path:
     cache = tmp_path / "datasets_cache"
-    SquadKorV1(
-        cache_dir=str(cache), dataset_name="squad_kor_v1", hash="0" * 40
-    ).download_and_prepare()
+    fill_squad_kor_v1_cache(cache, EXAMPLES)
     return cache
 
 

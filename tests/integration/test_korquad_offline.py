@@ -18,20 +18,17 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import datasets
 import pytest
-from datasets.builder import Key
 from transformers import AutoTokenizer
 
 from extractive_qa.demo.synthetic import generate_korquad, inventory_characters
 from extractive_qa.demo.tiny_model import build_tiny_electra, train_wordpiece_tokenizer
-from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES, to_examples
+from extractive_qa.pipelines.data_loading.nodes import to_examples
 
 pytestmark = pytest.mark.slow
 
-DATASET_NAME = "squad_kor_v1"
 MODEL_ID = "monologg/koelectra-base-v3-discriminator"
 # Hub caches name snapshots by commit; any 40-hex string stands in for one.
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -51,32 +48,6 @@ REDUCED = ",".join(
         "tokenization.max_query_length=32",
     ]
 )
-
-
-class SquadKorV1(datasets.GeneratorBasedBuilder):
-    """Writes given examples into the datasets cache as ``squad_kor_v1``, where
-    ``load_dataset("squad_kor_v1")`` finds them in offline mode."""
-
-    BUILDER_CONFIGS = [
-        datasets.BuilderConfig(name=DATASET_NAME, version=datasets.Version("1.0.0"))
-    ]
-
-    def __init__(self, *, splits: dict[str, datasets.Dataset], **kwargs: Any) -> None:
-        self._splits = splits
-        super().__init__(dataset_name=DATASET_NAME, hash=COMMIT, **kwargs)
-
-    def _info(self) -> datasets.DatasetInfo:
-        return datasets.DatasetInfo(features=EXAMPLE_FEATURES)
-
-    def _split_generators(self, dl_manager: Any) -> list[datasets.SplitGenerator]:
-        return [
-            datasets.SplitGenerator(name=split, gen_kwargs={"examples": examples})
-            for split, examples in self._splits.items()
-        ]
-
-    def _generate_examples(self, examples: datasets.Dataset):
-        for index, example in enumerate(examples):
-            yield Key(0, index), example
 
 
 @dataclass(frozen=True)
@@ -120,7 +91,9 @@ def _tiny_checkpoint(train: datasets.Dataset, folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def korquad_sources(tmp_path_factory: pytest.TempPathFactory) -> KorQuADSources:
+def korquad_sources(
+    tmp_path_factory: pytest.TempPathFactory, fill_squad_kor_v1_cache
+) -> KorQuADSources:
     root = tmp_path_factory.mktemp("korquad_sources")
     hf_home = root / "hf_home"
     documents = {
@@ -135,9 +108,7 @@ def korquad_sources(tmp_path_factory: pytest.TempPathFactory) -> KorQuADSources:
     examples = {
         split: to_examples(document, split) for split, document in documents.items()
     }
-    SquadKorV1(
-        splits=examples, cache_dir=str(hf_home / "datasets")
-    ).download_and_prepare()
+    fill_squad_kor_v1_cache(hf_home / "datasets", examples)
     checkpoint = _tiny_checkpoint(
         examples["train"], root / "koelectra-base-v3-discriminator"
     )

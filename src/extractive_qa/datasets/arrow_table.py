@@ -33,7 +33,7 @@ Example catalog entry::
 from __future__ import annotations
 
 import os
-import tempfile
+from functools import partial
 from typing import Any
 
 import datasets
@@ -43,7 +43,7 @@ from kedro.io.core import DatasetError, get_filepath_str
 from kedro_datasets._typing import TablePreview
 from kedro_datasets.huggingface import ArrowDataset
 
-from extractive_qa.datasets.atomic import publish_directory, replace_directory
+from extractive_qa.datasets.atomic import save_directory
 from extractive_qa.qa.tables import arrow_columns
 
 # The file each layout writes last, whose presence means the save is whole:
@@ -137,14 +137,8 @@ class ArrowTableDataset(ArrowDataset):
             data.save_to_disk(directory, **self._save_args)
 
     def _save_dataset(self, data: datasets.Dataset, save_path: str) -> None:
-        if self._protocol == "file":
-            replace_directory(save_path, lambda staging: self._write(data, staging))
-            return
-        with tempfile.TemporaryDirectory() as local_dir:
-            self._write(data, local_dir)
-            publish_directory(
-                self._fs, local_dir, save_path, MARKERS[self._file_format]
-            )
+        write = partial(self._write, data)
+        save_directory(self._fs, save_path, write, MARKERS[self._file_format])
 
     def _exists(self) -> bool:
         # A publish in progress has removed the marker: the table reads as absent.

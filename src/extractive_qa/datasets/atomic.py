@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fsspec import AbstractFileSystem
+from fsspec.implementations.local import LocalFileSystem
 
 logger = logging.getLogger(__name__)
 
@@ -85,3 +86,16 @@ def publish_directory(
     fs.rm(staging, recursive=True)
     fs.invalidate_cache(target)
     logger.debug("published %s (%d files)", target, len(staged))
+
+
+def save_directory(
+    fs: AbstractFileSystem, target: str, write: Callable[[str], None], marker: str
+) -> None:
+    """Call ``write(folder)`` and put the folder at ``target`` whole: renamed into
+    place on a local disk, published marker-last on any other filesystem."""
+    if isinstance(fs, LocalFileSystem):
+        replace_directory(fs._strip_protocol(target), write)
+        return
+    with tempfile.TemporaryDirectory() as local_dir:
+        write(local_dir)
+        publish_directory(fs, local_dir, target, marker)

@@ -33,7 +33,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from extractive_qa.datasets.atomic import publish_directory, replace_directory
+from extractive_qa.datasets.atomic import save_directory
 from extractive_qa.qa_model import QAModel, load_qa_weights
 
 logger = logging.getLogger(__name__)
@@ -145,16 +145,9 @@ class _PretrainedDirectoryDataset(AbstractDataset[_Saved, _Saved]):
                 f"{self.SAVES.__name__}, got {type(data).__name__}; make the node "
                 f"that produces this dataset return a {self.SAVES.__name__}."
             )
-        if self._protocol == "file":
-            self._check_replaceable()
-            # Written beside the old save and renamed into place: a crash
-            # mid-save leaves the previous directory whole.
-            replace_directory(self._path, partial(self._write, data))
-        else:
-            self._check_replaceable()
-            with tempfile.TemporaryDirectory() as local_dir:
-                self._write(data, local_dir)
-                publish_directory(self._fs, local_dir, self._path, self.MARKER)
+        self._check_replaceable()
+        # A crash mid-save leaves the previous directory whole.
+        save_directory(self._fs, self._path, partial(self._write, data), self.MARKER)
         self._fs.invalidate_cache(self._path)
         logger.info("Saved %s to %s", self.DESCRIPTION, self._filepath)
 
