@@ -18,7 +18,7 @@ from datasets.builder import Key
 from transformers import ElectraForQuestionAnswering, PreTrainedTokenizerFast
 
 from extractive_qa.demo.tiny_model import build_tiny_electra, train_wordpiece_tokenizer
-from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
+from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
 REPO = Path(__file__).resolve().parents[1]
 

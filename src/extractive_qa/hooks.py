@@ -17,7 +17,8 @@ from kedro_datasets.huggingface import HFDataset
 
 from extractive_qa.datasets.hub_split import HubSplitDataset, local_file_param
 from extractive_qa.datasets.squad_json import MalformedSourceError
-from extractive_qa.pipelines.data_loading.nodes import container_problem
+from extractive_qa.failures import note_failed_node
+from extractive_qa.records.shapes import SourceRecordsError, container_problem
 
 logger = logging.getLogger(__name__)
 
@@ -177,9 +178,10 @@ def _where(dataset: Any) -> str:
 
 
 class RawSourceCheck:
-    """Check the shape of what the ``load`` node reads as soon as it is loaded,
-    so a malformed source is reported with its file rather than its catalog name
-    only (the node itself never sees the file)."""
+    """Name the file behind a raw source in the errors about it: the shape of
+    what the ``load`` node reads is checked as soon as it is loaded, and record
+    errors from ``load`` are raised again with the file (the node itself only
+    knows catalog names)."""
 
     def __init__(self) -> None:
         self._catalog: Any = None
@@ -188,17 +190,34 @@ class RawSourceCheck:
     def after_catalog_created(self, catalog: Any) -> None:
         self._catalog = catalog
 
+    def _location(self, dataset_name: str) -> str:
+        if self._catalog is not None and dataset_name in self._catalog:
+            return _where(self._catalog[dataset_name])
+        return "unknown location"
+
     @hook_impl
     def after_dataset_loaded(self, dataset_name: str, data: Any, node: Any) -> None:
         if node.name != "load" or dataset_name.startswith("params:"):
             return
         problem = container_problem(data)
-        if problem is None:
-            return
-        where = "unknown location"
-        if self._catalog is not None and dataset_name in self._catalog:
-            where = _where(self._catalog[dataset_name])
-        raise MalformedSourceError(f"{dataset_name} ({where}): {problem}")
+        if problem is not None:
+            where = self._location(dataset_name)
+            raise MalformedSourceError(f"{dataset_name} ({where}): {problem}")
+
+    @hook_impl
+    def on_node_error(self, error: Exception, node: Any) -> None:
+        if node.name == "load" and isinstance(error, SourceRecordsError):
+            raise error.at(self._location(error.source)) from None
+
+
+class FailedNode:
+    """Remember which node a run failed in, for the last lines of the run.
+
+    Registered last, so that Kedro calls it before hooks that raise again."""
+
+    @hook_impl
+    def on_node_error(self, node: Any) -> None:
+        note_failed_node(node.name)
 
 
 class NodeTimer:

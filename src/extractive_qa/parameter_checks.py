@@ -31,6 +31,7 @@ class _Group(BaseModel):
 
 class DataLoading(_Group):
     on_invalid: Literal["error", "skip"]
+    on_leak: Literal["warn", "error", "drop_from_train"]
 
 
 class Tokenization(_Group):

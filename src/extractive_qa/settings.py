@@ -1,9 +1,11 @@
 """Project settings: hooks and configuration layout."""
 
+import warnings
+
 from kedro.config import OmegaConfigLoader
 
 from extractive_qa.distributed import MainProcessSaves
-from extractive_qa.hooks import HubAccessCheck, NodeTimer, RawSourceCheck
+from extractive_qa.hooks import FailedNode, HubAccessCheck, NodeTimer, RawSourceCheck
 from extractive_qa.parameter_checks import ParameterCheck
 from extractive_qa.sharing import HubCredentials
 
@@ -14,7 +16,13 @@ HOOKS = (
     NodeTimer(),
     HubCredentials(),
     MainProcessSaves(),
+    # Last: Kedro calls hooks in the reverse order of this tuple.
+    FailedNode(),
 )
+
+# Kedro's own use of a deprecated OmegaConf call warns on every run; nothing
+# in this project can act on it.
+warnings.filterwarnings("ignore", message="register_new_resolver", category=UserWarning)
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -26,8 +26,8 @@ from extractive_qa.bench.recipes import project_features, reference_features
 from extractive_qa.bench.report import COLUMNS, StageRow, markdown_table
 from extractive_qa.demo.synthetic import generate_korquad
 from extractive_qa.pipelines.bench.pipeline import create_pipeline
-from extractive_qa.pipelines.data_loading.nodes import to_examples
 from extractive_qa.pipelines.training.nodes import prepare_model
+from extractive_qa.records.shapes import to_examples
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_DEMO = {

@@ -45,7 +45,7 @@ def catalog_under(root: str) -> DataCatalog:
 
 
 def examples() -> datasets.Dataset:
-    from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
+    from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
     return datasets.Dataset.from_list(
         [

@@ -9,7 +9,7 @@ import pytest
 
 from extractive_qa.datasets.synthetic_korquad import SyntheticKorQuADDataset
 from extractive_qa.demo.synthetic import generate_korquad
-from extractive_qa.pipelines.data_loading.nodes import to_examples
+from extractive_qa.records.shapes import to_examples
 
 
 def _questions(document: dict) -> list[tuple[str, dict]]:

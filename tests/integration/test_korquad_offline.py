@@ -25,7 +25,7 @@ from transformers import AutoTokenizer
 
 from extractive_qa.demo.synthetic import generate_korquad, inventory_characters
 from extractive_qa.demo.tiny_model import build_tiny_electra, train_wordpiece_tokenizer
-from extractive_qa.pipelines.data_loading.nodes import to_examples
+from extractive_qa.records.shapes import to_examples
 
 pytestmark = pytest.mark.slow
 

@@ -9,12 +9,12 @@ import pytest
 from extractive_qa.checkpoint_store import CheckpointFolder
 from extractive_qa.datasets import ArrowTableDataset
 from extractive_qa.demo.tiny_model import train_wordpiece_tokenizer
-from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
 from extractive_qa.pipelines.features.nodes import tokenize_train, tokenize_validation
 from extractive_qa.pipelines.inference.nodes import postprocess, predict
 from extractive_qa.pipelines.training.nodes import fine_tune
 from extractive_qa.qa.fingerprint import StaleArtifactError, read_stamp
 from extractive_qa.qa_model import QAModel
+from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
 TOKENIZATION = {"max_length": 32, "doc_stride": 8, "max_query_length": 16}
 TOKENIZATION["chunk_size"] = 1000

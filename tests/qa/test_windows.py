@@ -10,9 +10,9 @@ from transformers import PreTrainedTokenizerFast
 
 from extractive_qa.demo.synthetic import generate_korquad, inventory_characters
 from extractive_qa.demo.tiny_model import train_wordpiece_tokenizer
-from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
 from extractive_qa.qa.features import build_train_features, build_validation_features
 from extractive_qa.qa.windows import WindowSettings, question_lengths, tokenize_windows
+from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
 BIRTH_CONTEXT = (
     "김민수는 1932년에 부산에서 태어났다. "

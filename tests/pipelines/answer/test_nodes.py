@@ -12,10 +12,10 @@ from extractive_qa.pipelines.answer.nodes import (
     answer,
     to_question_dataset,
 )
-from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
 from extractive_qa.pipelines.features.nodes import tokenize_validation
 from extractive_qa.pipelines.inference.nodes import postprocess, predict
 from extractive_qa.qa_model import QAModel
+from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
 # Windows must fit the tiny model's 64 positions; the long context needs three.
 TOKENIZATION = {

@@ -10,11 +10,8 @@ import pandas as pd
 import pytest
 from kedro_datasets.json import JSONDataset
 
-from extractive_qa.pipelines.data_loading.nodes import (
-    EXAMPLE_FEATURES,
-    load,
-    to_examples,
-)
+from extractive_qa.pipelines.data_loading.nodes import load
+from extractive_qa.records.shapes import EXAMPLE_FEATURES, to_examples
 
 KORQUAD_DOCUMENT = {
     "version": "KorQuAD_v1.0_test",
@@ -57,8 +54,8 @@ KORQUAD_DOCUMENT = {
     ],
 }
 
-ERROR = {"on_invalid": "error"}
-SKIP = {"on_invalid": "skip"}
+ERROR = {"on_invalid": "error", "on_leak": "warn"}
+SKIP = {"on_invalid": "skip", "on_leak": "warn"}
 
 # The same examples, one row per question, as the flat shapes carry them.
 ROWS = [

@@ -6,7 +6,6 @@ import datasets
 import pandas as pd
 import pytest
 
-from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
 from extractive_qa.pipelines.error_analysis.nodes import (
     bin_labels,
     break_down_errors,
@@ -15,6 +14,7 @@ from extractive_qa.pipelines.error_analysis.nodes import (
     question_word,
     score_questions,
 )
+from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
 ERROR_ANALYSIS = {
     "n_worst": 2,

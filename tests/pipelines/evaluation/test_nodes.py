@@ -5,8 +5,8 @@ from __future__ import annotations
 import datasets
 import pytest
 
-from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
 from extractive_qa.pipelines.evaluation.nodes import score
+from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
 GOLD = {
     "exact": ("서울", "서울은 대한민국의 수도이다."),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datasets
 import pytest
 
-from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
 from extractive_qa.pipelines.evaluation.nodes import score
+from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
 CONTEXT = "그는 방배동의 작은 집에서 살았고 서울에서 일했다."
 # id: (gold answers, prediction, null odds)

@@ -6,12 +6,12 @@ import logging
 
 import datasets
 
-from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
 from extractive_qa.pipelines.features.nodes import (
     count_long_questions,
     tokenize_train,
     tokenize_validation,
 )
+from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
 TOKENIZATION = {
     "max_length": 48,

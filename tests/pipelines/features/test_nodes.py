@@ -7,8 +7,8 @@ import datasets
 import pyarrow as pa
 import pytest
 
-from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
 from extractive_qa.pipelines.features.nodes import tokenize_train, tokenize_validation
+from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
 LONG_CONTEXT = (
     "그는 1950년에 서울로 이사하여 대학에서 20년 동안 일했다. "

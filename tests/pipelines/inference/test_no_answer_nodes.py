@@ -7,8 +7,8 @@ import datasets
 import pyarrow as pa
 import pytest
 
-from extractive_qa.pipelines.data_loading.nodes import EXAMPLE_FEATURES
 from extractive_qa.pipelines.inference.nodes import postprocess, rank_answers
+from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
 LOW = -10.0
 CONTEXT = "서울은 대한민국의 수도이다."

@@ -14,13 +14,13 @@ from transformers import ElectraForQuestionAnswering
 
 from extractive_qa.checkpoint_store import CheckpointFolder
 from extractive_qa.demo.synthetic import generate_korquad
-from extractive_qa.pipelines.data_loading.nodes import to_examples
 from extractive_qa.pipelines.evaluation.nodes import score
 from extractive_qa.pipelines.features.nodes import tokenize_train, tokenize_validation
 from extractive_qa.pipelines.inference.nodes import postprocess, predict
 from extractive_qa.pipelines.training.nodes import fine_tune, prepare_model
 from extractive_qa.qa.batching import WindowCollator
 from extractive_qa.qa_model import QAModel
+from extractive_qa.records.shapes import to_examples
 
 # The shape of conf/base/parameters_training.yml's model group, much smaller.
 TINY_DEMO = {

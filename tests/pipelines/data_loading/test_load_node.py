@@ -10,6 +10,8 @@ import pytest
 
 from extractive_qa.pipelines.data_loading.nodes import load
 
+ERROR = {"on_invalid": "error", "on_leak": "warn"}
+SKIP = {"on_invalid": "skip", "on_leak": "warn"}
 CONTEXT = "김민수는 1932년에 부산에서 태어났다. 그는 부산에서 일했다."
 
 
@@ -54,7 +56,7 @@ def test_off_start_is_moved_to_the_nearest_occurrence_and_counted():
     # A start of 23 is off, and nearer the second "부산" than the first.
     shifted = qa("q-work", "그는 어디에서 일했는가?", "부산", 23)
 
-    outputs = load(document(*GOOD, shifted), document(*GOOD), {"on_invalid": "error"})
+    outputs = load(document(*GOOD, shifted), document(*GOOD), ERROR)
 
     examples = outputs["train_examples"]
     by_id = dict(zip(examples["id"], examples["answers"], strict=True))
@@ -66,8 +68,16 @@ def test_off_start_is_moved_to_the_nearest_occurrence_and_counted():
         "checked": 3,
         "kept": 3,
         "repaired_answer_starts": 1,
+        "normalised_records": 0,
         "dropped": 0,
         "dropped_by_reason": {},
+        # Both splits hold the GOOD questions; on_leak: warn keeps them.
+        "leakage": {
+            "same_id": 2,
+            "same_question_and_context": 2,
+            "on_leak": "warn",
+            "dropped_from_train": 0,
+        },
     }
     assert outputs["validation_data_quality"]["repaired_answer_starts"] == 0
 
@@ -95,7 +105,7 @@ def broken_table() -> pd.DataFrame:
 
 def test_error_names_how_many_failed_each_id_and_reason():
     with pytest.raises(ValueError) as error:
-        load(document(*GOOD), broken_table(), {"on_invalid": "error"})
+        load(document(*GOOD), broken_table(), ERROR)
 
     message = str(error.value)
     assert message.startswith("raw_validation: 5 of 6 records failed validation")
@@ -111,7 +121,7 @@ def test_error_lists_only_the_first_ten():
     many = [qa(f"q-{i}", "김민수는 누구인가?", "서울", 0) for i in range(12)]
 
     with pytest.raises(ValueError) as error:
-        load(document(*many), document(*GOOD), {"on_invalid": "error"})
+        load(document(*many), document(*GOOD), ERROR)
 
     message = str(error.value)
     assert "12 of 12 records failed" in message
@@ -119,7 +129,7 @@ def test_error_lists_only_the_first_ten():
 
 
 def test_skip_drops_failed_records_and_reports_them_by_reason():
-    outputs = load(document(*GOOD), broken_table(), {"on_invalid": "skip"})
+    outputs = load(document(*GOOD), broken_table(), SKIP)
 
     assert outputs["validation_examples"]["id"] == ["q-good"]
     report = outputs["validation_data_quality"]
@@ -137,15 +147,15 @@ def test_skip_drops_failed_records_and_reports_them_by_reason():
 
 def test_empty_context_fails_and_unknown_mode_is_refused():
     with pytest.raises(ValueError, match="the context is empty"):
-        load(document(*GOOD, context=" "), document(*GOOD), {"on_invalid": "error"})
+        load(document(*GOOD, context=" "), document(*GOOD), ERROR)
     with pytest.raises(ValueError, match="on_invalid is 'ignore'"):
-        load(document(*GOOD), document(*GOOD), {"on_invalid": "ignore"})
+        load(document(*GOOD), document(*GOOD), {**ERROR, "on_invalid": "ignore"})
 
 
 def test_input_document_is_not_modified_by_repairs():
     source = document(*GOOD, qa("q-work", "그는 어디에서 일했는가?", "부산", 23))
     before = copy.deepcopy(source)
 
-    load(source, document(*GOOD), {"on_invalid": "error"})
+    load(source, document(*GOOD), ERROR)
 
     assert source == before

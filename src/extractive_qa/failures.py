@@ -1,0 +1,96 @@
+"""A failed run ends with its cause, not with a few hundred lines of traceback.
+
+``report_failure`` writes the traceback to the log file of
+``conf/logging.yml`` (at debug level, which the console does not show) and
+prints a short block to stderr whose last lines are the exception type, the
+node it happened in and its message, which says what to fix. Set
+``EXTRACTIVE_QA_TRACEBACK=1`` to have the traceback printed as well.
+
+``plain_console_when_piped`` swaps the Rich console handler for plain
+one-line records when output goes to a file or a pipe (CI, ``> run.log``),
+where Rich would wrap every message at 80 columns.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from typing import TextIO
+
+import rich.logging
+
+logger = logging.getLogger(__name__)
+
+TRACEBACK_ENV = "EXTRACTIVE_QA_TRACEBACK"
+PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+_failed_node: list[str] = []
+
+
+def note_failed_node(name: str) -> None:
+    """Remember the node a run failed in (called from a Kedro hook)."""
+    _failed_node[:] = [name]
+
+
+def failed_node() -> str | None:
+    return _failed_node[0] if _failed_node else None
+
+
+def _log_files() -> list[str]:
+    """The files the root logger writes to."""
+    return [
+        handler.baseFilename
+        for handler in logging.getLogger().handlers
+        if isinstance(handler, logging.FileHandler)
+    ]
+
+
+def traceback_wanted() -> bool:
+    return os.environ.get(TRACEBACK_ENV, "").lower() in ("1", "true", "yes", "on")
+
+
+def failure_summary(error: BaseException, node: str | None = None) -> str:
+    """The lines that end a failed run: where, what, and the message."""
+    where = f" in node '{node}'" if node else ""
+    kind = type(error).__name__
+    message = str(error).strip() or "(no message)"
+    return f"Run failed{where}: {kind}\n{message}"
+
+
+def report_failure(
+    error: BaseException, node: str | None = None, stream: TextIO | None = None
+) -> None:
+    """Log the traceback at debug level (the log file), then print the cause."""
+    stream = stream or sys.stderr
+    logger.debug("run failed%s", f" in node {node}" if node else "", exc_info=error)
+    lines = []
+    if traceback_wanted():
+        lines.append("".join(traceback.format_exception(error)).rstrip())
+    else:
+        files = _log_files()
+        lines.append(
+            f"The full traceback is in {files[0]}; {TRACEBACK_ENV}=1 prints it."
+            if files
+            else f"{TRACEBACK_ENV}=1 prints the full traceback."
+        )
+    lines.append(failure_summary(error, node))
+    stream.write("\n" + "\n".join(lines) + "\n")
+    stream.flush()
+
+
+def plain_console_when_piped() -> None:
+    """Replace Rich console handlers that do not write to a terminal with plain
+    handlers on the same stream, one unwrapped line per record."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if not isinstance(handler, rich.logging.RichHandler):
+            continue
+        if handler.console.is_terminal:
+            continue
+        plain = logging.StreamHandler(handler.console.file)
+        plain.setLevel(handler.level)
+        plain.setFormatter(logging.Formatter(PLAIN_FORMAT))
+        root.removeHandler(handler)
+        root.addHandler(plain)
