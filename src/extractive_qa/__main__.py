@@ -102,7 +102,14 @@ def answer_command(argv: list[str]) -> int:
 
 def main(*args, **kwargs) -> Any:
     if not args and sys.argv[1:2] == ["answer"]:
-        sys.exit(answer_command(sys.argv[2:]))
+        from extractive_qa.failures import report_failure
+
+        try:
+            status = answer_command(sys.argv[2:])
+        except Exception as error:  # noqa: BLE001 - every failure ends the same way
+            report_failure(error)
+            status = 1
+        sys.exit(status)
     from kedro.framework.cli.utils import find_run_command
     from kedro.framework.project import configure_project
 

@@ -18,6 +18,7 @@ from kedro_datasets.huggingface import HFDataset
 from extractive_qa.datasets.hub_split import HubSplitDataset, local_file_param
 from extractive_qa.datasets.squad_json import MalformedSourceError
 from extractive_qa.failures import note_failed_node
+from extractive_qa.qa_model import looks_like_path
 from extractive_qa.records.shapes import SourceRecordsError, container_problem
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def _hub_checkpoint(pipeline: Pipeline, catalog: Any) -> str | None:
     if "params:model" not in pipeline.inputs():
         return None
     checkpoint = catalog.load("params:model").get("checkpoint")
-    if checkpoint and not Path(checkpoint).is_dir():
+    if checkpoint and not Path(checkpoint).is_dir() and not looks_like_path(checkpoint):
         return str(checkpoint)
     return None
 

@@ -1,4 +1,5 @@
-"""Every parameter group typed and checked before any node runs.
+"""Every parameter group typed and checked before any node runs, and the
+starting checkpoint checked when the run loads one.
 
 A setting out of range used to surface late and far from its cause: a
 ``postprocessing.max_answer_length`` of 0 ran to the end with every answer
@@ -17,6 +18,7 @@ from kedro.framework.hooks import hook_impl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from extractive_qa.qa.windows import WindowSettings
+from extractive_qa.qa_model import checkpoint_folder_problem, offline_cache_problem
 
 
 class SettingsError(ValueError):
@@ -188,9 +190,27 @@ def check_parameters(parameters: dict[str, Any]) -> None:
         ) from None
 
 
+def check_model_source(parameters: dict[str, Any]) -> None:
+    """Raise ``ModelSourceError`` when ``model.checkpoint`` names a local folder
+    that cannot be loaded (missing, or without config, weights or tokenizer)."""
+    model = parameters.get("model") or {}
+    checkpoint = model.get("checkpoint")
+    if not checkpoint:
+        return
+    problem = checkpoint_folder_problem(
+        str(checkpoint), bool(model.get("trust_remote_code"))
+    ) or offline_cache_problem(str(checkpoint))
+    if problem is not None:
+        raise type(problem)(f"model.checkpoint: {problem} No node ran.")
+
+
 class ParameterCheck:
-    """Check every parameter before the first node runs."""
+    """Check every parameter before the first node runs, and the starting
+    checkpoint when the run loads one."""
 
     @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
-        check_parameters(catalog.load("parameters"))
+    def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
+        parameters = catalog.load("parameters")
+        check_parameters(parameters)
+        if "params:model" in pipeline.inputs():
+            check_model_source(parameters)

@@ -1,12 +1,19 @@
 """A question-answering model paired with the tokenizer it was trained with,
-and the one way this project loads QA weights: safetensors only."""
+the one way this project loads QA weights (safetensors only), and the checks
+that say exactly what is wrong with a local checkpoint folder before any of it
+is loaded."""
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from huggingface_hub import try_to_load_from_cache
+from huggingface_hub.constants import HF_HUB_CACHE
+from huggingface_hub.errors import HFValidationError
 from transformers import (
     AutoModelForQuestionAnswering,
     PreTrainedModel,
@@ -14,8 +21,141 @@ from transformers import (
 )
 
 
-class UnsafeWeightsError(OSError):
+class ModelSourceError(OSError):
+    """A model source cannot be used: a missing folder, or one without a
+    config, weights or tokenizer, or with custom code that would be ignored."""
+
+
+class UnsafeWeightsError(ModelSourceError):
     """A checkpoint offers its weights only as a pickle (pytorch_model.bin)."""
+
+
+# Files any fast tokenizer saved by save_pretrained leaves (one suffices).
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "vocab.txt",
+    "vocab.json",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "tokenizer.model",
+)
+PICKLE_PATTERNS = ("*.bin", "*.pt", "*.pth", "*.ckpt")
+
+
+def looks_like_path(source: str) -> bool:
+    """Whether ``source`` can only be a local path (a hub id is ``name`` or
+    ``owner/name``)."""
+    return (
+        source.startswith(("/", "./", "../", "~"))
+        or source.endswith("/")
+        or source.count("/") > 1
+        or "\\" in source
+    )
+
+
+def unsafe_weights_message(folder: str, pickles: list[str]) -> str:
+    return (
+        f"{folder} holds no safetensors weights (found {pickles or 'none'}). "
+        "This project loads weights as safetensors only, because loading a "
+        "pickled pytorch_model.bin can run code. On a machine where you "
+        "trust the file, convert it once: load it with "
+        "from_pretrained(path, use_safetensors=False) and save_pretrained it "
+        "to a new folder (safetensors is the default), then point the "
+        "configuration there."
+    )
+
+
+def _weights_problem(folder: Path, names: list[str]) -> ModelSourceError | None:
+    if any(folder.glob("*.safetensors")):
+        return None
+    pickles = sorted(
+        {p.name for pattern in PICKLE_PATTERNS for p in folder.glob(pattern)}
+    )
+    if pickles:
+        return UnsafeWeightsError(unsafe_weights_message(str(folder), pickles))
+    return ModelSourceError(
+        f"{folder} holds no weights: no model.safetensors (it holds {names}). "
+        "Save the model into it with save_pretrained, or copy the checkpoint's "
+        "model.safetensors (and any model-0000x-of-0000y.safetensors shards with "
+        "their index) into it."
+    )
+
+
+def _remote_code_problem(folder: Path) -> ModelSourceError | None:
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    if not config.get("auto_map"):
+        return None
+    return ModelSourceError(
+        f"{folder}/config.json names custom code (auto_map: "
+        f"{sorted(config['auto_map'])}), which is ignored unless "
+        "model.trust_remote_code is true: the built-in class for model_type "
+        f"{config.get('model_type')!r} would be loaded instead. Set "
+        "model.trust_remote_code: true if you trust the code in that folder, or "
+        "remove auto_map from its config.json to use the built-in class."
+    )
+
+
+def offline_cache_problem(source: str) -> ModelSourceError | None:
+    """Under ``HF_HUB_OFFLINE``, a hub id whose config is not in the local
+    Hugging Face cache (from_pretrained would only say it could not connect)."""
+    if Path(source).expanduser().exists() or looks_like_path(source):
+        return None
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() not in ("1", "true", "yes", "on"):
+        return None
+    try:
+        cached = try_to_load_from_cache(repo_id=source, filename="config.json")
+    except HFValidationError:
+        cached = None
+    if isinstance(cached, str):
+        return None
+    return ModelSourceError(
+        f"{source} is not a folder here ({Path(source).resolve()}), and with "
+        "HF_HUB_OFFLINE=1 it can only be a Hugging Face Hub model already in "
+        f"the local cache ({HF_HUB_CACHE}), which does not hold it. Give the "
+        "path of a folder written by save_pretrained, or fill the cache on a "
+        "machine with hub access and copy it here."
+    )
+
+
+def checkpoint_folder_problem(
+    source: str, trust_remote_code: bool = False
+) -> ModelSourceError | None:
+    """What keeps ``source`` from being loaded as a local checkpoint folder, or
+    None. Hub ids that are not local folders are left to the hub checks."""
+    folder = Path(source).expanduser()
+    if not folder.exists():
+        if not looks_like_path(source):
+            return None
+        return ModelSourceError(
+            f"{source}: no such folder ({folder.resolve()}). Give the path of a "
+            "folder written by save_pretrained, or a Hugging Face Hub id "
+            "(owner/name)."
+        )
+    if not folder.is_dir():
+        return ModelSourceError(
+            f"{source} is a file; give the folder written by save_pretrained "
+            "that holds it."
+        )
+    names = sorted(p.name for p in folder.iterdir())
+    if "config.json" not in names:
+        return ModelSourceError(
+            f"{source} holds no config.json, so save_pretrained did not write it "
+            f"(it holds {names}). Point to the folder that has config.json, the "
+            "weights and the tokenizer files."
+        )
+    problem = _weights_problem(folder, names)
+    if problem:
+        return problem
+    if not any(name in names for name in TOKENIZER_FILES):
+        return ModelSourceError(
+            f"{source} holds no tokenizer (none of {', '.join(TOKENIZER_FILES)}). "
+            "Save the tokenizer the model was trained with into the same folder "
+            "(tokenizer.save_pretrained(folder)): token ids mean nothing to a "
+            "model with another vocabulary."
+        )
+    if not trust_remote_code:
+        return _remote_code_problem(folder)
+    return None
 
 
 @dataclass(frozen=True)
@@ -44,13 +184,5 @@ def load_qa_weights(
     except OSError as error:
         if Path(source).is_dir() and not any(Path(source).glob("*.safetensors")):
             pickles = sorted(p.name for p in Path(source).glob("*.bin"))
-            raise UnsafeWeightsError(
-                f"{source} holds no safetensors weights (found {pickles or 'none'}). "
-                "This project loads weights as safetensors only, because loading a "
-                "pickled pytorch_model.bin can run code. On a machine where you "
-                "trust the file, convert it once: load it with "
-                "from_pretrained(path, use_safetensors=False) and save_pretrained it "
-                "to a new folder (safetensors is the default), then point the "
-                "configuration there."
-            ) from error
+            raise UnsafeWeightsError(unsafe_weights_message(source, pickles)) from error
         raise

@@ -9,14 +9,16 @@ from extractive_qa.hooks import FailedNode, HubAccessCheck, NodeTimer, RawSource
 from extractive_qa.parameter_checks import ParameterCheck
 from extractive_qa.sharing import HubCredentials
 
+# Kedro calls the hooks of one event in the reverse order of this tuple: the
+# parameters are checked before anything else looks at them, and the failed
+# node is noted before a hook raises again.
 HOOKS = (
-    ParameterCheck(),
     HubAccessCheck(),
     RawSourceCheck(),
     NodeTimer(),
     HubCredentials(),
     MainProcessSaves(),
-    # Last: Kedro calls hooks in the reverse order of this tuple.
+    ParameterCheck(),
     FailedNode(),
 )
 

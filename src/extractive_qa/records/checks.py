@@ -82,20 +82,39 @@ def _check_answers(
     return "", ""
 
 
+def _carried_start(raw_context: str, context: str, text: str, start: int) -> int:
+    """Where an answer starting at ``start`` lands in the cleaned ``context``.
+
+    A start may count characters of the context as written, or, when the
+    answer text was written clean but the context was not (composed answers
+    next to a decomposed context), characters of the clean form. The reading
+    under which the answer is found there wins; if neither, the first reading
+    is kept and the answer check moves the start (and counts it)."""
+    carried = clean_start(raw_context, start)
+    readings = [carried, start] if carried != start else [carried]
+    if len(readings) > 1 and is_clean(text):
+        readings.reverse()
+    for reading in readings:
+        if context[reading : reading + len(text)] == text:
+            return reading
+    return readings[0]
+
+
 def _clean_record(record: dict[str, Any], answers: dict[str, list]) -> bool:
     """Bring the record's texts and answers to one form, in place, carrying
     each answer start over; whether anything changed."""
     texts = [record["context"], record["question"], record["title"], *answers["text"]]
     if all(is_clean(text) for text in texts):
         return False
-    context = record["context"]
-    if len(answers["text"]) == len(answers["answer_start"]):
-        answers["answer_start"] = [
-            clean_start(context, start) for start in answers["answer_start"]
-        ]
-    answers["text"] = [clean_text(text) for text in answers["text"]]
+    raw_context, raw_texts = record["context"], answers["text"]
     for key in ("context", "question", "title"):
         record[key] = clean_text(record[key])
+    answers["text"] = [clean_text(text) for text in raw_texts]
+    if len(raw_texts) == len(answers["answer_start"]):
+        answers["answer_start"] = [
+            _carried_start(raw_context, record["context"], text, start)
+            for text, start in zip(raw_texts, answers["answer_start"], strict=True)
+        ]
     return True
 
 

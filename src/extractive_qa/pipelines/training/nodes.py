@@ -37,7 +37,7 @@ from extractive_qa.qa.fingerprint import (
     tokenizer_fingerprint,
 )
 from extractive_qa.qa.inference import pick_device
-from extractive_qa.qa_model import QAModel, load_qa_weights
+from extractive_qa.qa_model import QAModel, checkpoint_folder_problem, load_qa_weights
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,9 @@ def _demo_model(train_examples: datasets.Dataset, demo: dict[str, Any]) -> QAMod
 
 def _pretrained_model(checkpoint: str, trust_remote_code: bool) -> QAModel:
     """A checkpoint by hub id or local directory, through ``from_pretrained``."""
+    problem = checkpoint_folder_problem(checkpoint, trust_remote_code)
+    if problem is not None:
+        raise problem
     tokenizer = AutoTokenizer.from_pretrained(
         checkpoint, trust_remote_code=trust_remote_code
     )

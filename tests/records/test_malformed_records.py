@@ -1,0 +1,144 @@
+"""Malformed answers are named by record, field and fix, in error mode and in
+skip mode (where they are counted by reason instead)."""
+
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+import pytest
+
+from extractive_qa.records import check_split, load_splits
+from extractive_qa.records.checks import EmptySplitError
+from extractive_qa.records.shapes import MalformedRecordsError, to_examples
+
+CONTEXT = "김민수는 1932년에 부산에서 태어났다."
+
+
+def document(*answers: dict | None, with_ids: bool = True) -> dict:
+    """One paragraph with one question per answer object (None: no answers)."""
+    qas = []
+    for i, answer in enumerate(answers):
+        qa = {"question": f"질문 {i}?", "answers": [] if answer is None else [answer]}
+        if with_ids:
+            qa["id"] = f"q{i}"
+        qas.append(qa)
+    return {
+        "data": [{"title": "김민수", "paragraphs": [{"context": CONTEXT, "qas": qas}]}]
+    }
+
+
+GOOD = {"text": "부산", "answer_start": 12}
+
+
+@pytest.mark.parametrize(
+    ("answer", "detail"),
+    [
+        ({"answer_start": 12}, "answers[0] has no 'text'"),
+        ({"text": "부산"}, "answers[0] has no 'answer_start'"),
+        (
+            {"text": "부산", "answer_start": None},
+            "answers[0].answer_start is None, not a whole number ≥ 0",
+        ),
+        (
+            {"text": "부산", "answer_start": "abc"},
+            "answers[0].answer_start is 'abc', not a whole number ≥ 0",
+        ),
+        (
+            {"text": "부산", "answer_start": -3},
+            "answers[0].answer_start is -3, not a whole number ≥ 0",
+        ),
+        (
+            {"text": "부산", "answer_start": True},
+            "answers[0].answer_start is True, not a whole number ≥ 0",
+        ),
+        ({"text": 12, "answer_start": 0}, "answers[0].text is 12, not a string"),
+    ],
+)
+def test_each_malformed_answer_names_record_field_and_fix(answer, detail):
+    with pytest.raises(MalformedRecordsError) as error:
+        to_examples(document(GOOD, answer), "raw_validation")
+
+    message = str(error.value)
+    assert message.startswith("raw_validation: 1 of 2 records are malformed")
+    assert f"id 'q1' (article 0, paragraph 0): {detail}" in message
+    assert "set data_loading.on_invalid: skip" in message
+
+
+def test_record_without_id_is_named_by_article_paragraph_and_question():
+    with pytest.raises(MalformedRecordsError) as error:
+        to_examples(document(GOOD, {"text": "부산"}, with_ids=False), "raw_train")
+
+    assert "article 0, paragraph 0, question 1 (no id): answers[0] has no" in str(
+        error.value
+    )
+
+
+def test_flat_table_row_is_named_by_position_and_id():
+    table = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "context": [CONTEXT, CONTEXT],
+            "question": ["어디?", "언제?"],
+            "answer_text": ["부산", "1932년"],
+            "answer_start": [12, "abc"],
+        }
+    )
+
+    with pytest.raises(MalformedRecordsError, match=r"row 1 \(id 'b'\): answers\[0\]"):
+        to_examples(table, "raw_train")
+
+
+def test_whole_number_forms_of_answer_start_are_read():
+    examples = to_examples(
+        document(
+            {"text": "부산", "answer_start": "12"},
+            {"text": "부산", "answer_start": 12.0},
+        ),
+        "raw_train",
+    )
+
+    assert [a["answer_start"] for a in examples["answers"]] == [[12], [12]]
+
+
+def test_skip_drops_malformed_records_and_counts_them_by_reason():
+    raw = document(GOOD, {"answer_start": 1}, {"text": "부산", "answer_start": None})
+
+    examples, report = check_split(raw, "raw_train", "skip")
+
+    assert examples["id"] == ["q0"]
+    assert report["checked"] == 3
+    assert report["kept"] == 1
+    assert report["dropped_by_reason"] == {
+        "answer without text": 1,
+        "answer_start not a whole number ≥ 0": 1,
+    }
+
+
+def test_source_is_not_modified():
+    raw = document(GOOD, {"text": "부산", "answer_start": "12"})
+    before = copy.deepcopy(raw)
+
+    check_split(raw, "raw_train", "error")
+
+    assert raw == before
+
+
+def test_empty_data_list_names_the_split():
+    with pytest.raises(EmptySplitError) as error:
+        load_splits(document(GOOD), {"data": []}, "error", "warn")
+
+    assert str(error.value).startswith(
+        "raw_validation: the source holds no questions (an empty 'data' list"
+    )
+
+
+def test_skip_that_drops_every_record_names_split_and_reasons():
+    raw = document({"text": "서울", "answer_start": 0}, {"answer_start": 2})
+
+    with pytest.raises(EmptySplitError) as error:
+        load_splits(document(GOOD), raw, "skip", "warn")
+
+    message = str(error.value)
+    assert message.startswith("raw_validation: no record is left: all 2 were dropped")
+    assert "(1 answer without text, 1 answer not in context)" in message
