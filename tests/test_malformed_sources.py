@@ -44,5 +44,7 @@ def test_table_without_question_column_names_the_folder(tmp_path, project_factor
 
     assert done.returncode != 0
     folder = project / "data/01_raw/validation_table"
-    assert f"MalformedSourceError: raw_validation ({folder})" in done.stderr
-    assert "lacks columns ['question']" in done.stderr
+    *_, kind, message = done.stderr.strip().splitlines()
+    assert kind == "Run failed: MalformedSourceError"
+    assert message.startswith(f"raw_validation ({folder}): the dataset lacks")
+    assert "lacks columns ['question']" in message

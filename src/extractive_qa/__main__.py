@@ -50,17 +50,27 @@ def answer_command(argv: list[str]) -> int:
 
     from extractive_qa.datasets import QAModelDataset
     from extractive_qa.qa.answering import QUESTION_FEATURES, answer_questions
+    from extractive_qa.qa.inference import pick_device
     from extractive_qa.qa.spans import SpanSettings
     from extractive_qa.qa.windows import WindowSettings
 
     transformers_logging.disable_progress_bar()
     try:
-        qa_model = QAModelDataset(filepath=args.model).load()
         windows = WindowSettings(
             max_length=args.max_length,
             doc_stride=args.doc_stride,
             max_query_length=args.max_query_length,
         )
+        pick_device(args.device)
+    except ValueError as error:
+        print(  # noqa: T201
+            f"error: {error}\n(the window options are --max-length, --doc-stride "
+            "and --max-query-length; the device option is --device)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        qa_model = QAModelDataset(filepath=args.model).load()
     except (DatasetError, ValueError) as error:
         print(  # noqa: T201
             f"error: --model {args.model}: {error}\n--model takes a directory "

@@ -177,6 +177,9 @@ def load_qa_weights(
             f"{source}: use_safetensors must stay true; this project never loads "
             "pickled weights. Remove use_safetensors from the catalog's load_args."
         )
+    problem = checkpoint_folder_problem(source, trust_remote_code)
+    if problem is not None:
+        raise problem
     try:
         return AutoModelForQuestionAnswering.from_pretrained(
             source, trust_remote_code=trust_remote_code, use_safetensors=True, **kwargs

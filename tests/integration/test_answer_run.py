@@ -4,12 +4,14 @@ model the reduced run trained."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 import yaml
 from kedro.framework.startup import bootstrap_project
 
@@ -131,6 +133,46 @@ def test_command_line_names_a_missing_model_directory(
     assert result.returncode == 2
     assert "No QA model directory" in result.stderr
     assert "nowhere" in result.stderr
+
+
+def answer_cli(subprocess_env: dict, *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "extractive_qa", "answer", *arguments]
+        + ["--question", "김민수는 어디에서 태어났는가?"]
+        + ["--context", "김민수는 부산에서 태어났다."],
+        env=subprocess_env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_command_line_names_a_model_folder_without_tokenizer(
+    reduced_project: Path, tmp_path: Path, subprocess_env: dict
+):
+    folder = tmp_path / "model"
+    shutil.copytree(reduced_project / MODEL, folder)
+    for name in ("tokenizer.json", "vocab.txt"):
+        (folder / name).unlink(missing_ok=True)
+
+    result = answer_cli(subprocess_env, "--model", str(folder))
+
+    assert result.returncode == 2
+    assert f"{folder} holds no tokenizer (none of tokenizer.json" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("--model takes a")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_command_line_names_a_device_that_is_not_there(
+    reduced_project: Path, subprocess_env: dict
+):
+    result = answer_cli(
+        subprocess_env, "--model", str(reduced_project / MODEL), "--device", "cuda"
+    )
+
+    assert result.returncode == 2
+    assert "error: device 'cuda' is not available on this machine" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_push_switched_on_without_a_token_stops_before_any_node(

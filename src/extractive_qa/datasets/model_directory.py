@@ -34,7 +34,7 @@ from transformers import (
 )
 
 from extractive_qa.datasets.atomic import save_directory
-from extractive_qa.qa_model import QAModel, checkpoint_folder_problem, load_qa_weights
+from extractive_qa.qa_model import QAModel, load_qa_weights
 
 logger = logging.getLogger(__name__)
 
@@ -186,11 +186,6 @@ class QAModelDataset(_PretrainedDirectoryDataset[QAModel]):
         data.tokenizer.save_pretrained(directory)
 
     def _read(self, directory: str) -> QAModel:
-        problem = checkpoint_folder_problem(
-            directory, self._load_args["trust_remote_code"]
-        )
-        if problem is not None:
-            raise problem
         model = load_qa_weights(directory, **self._load_args)
         # One trust_remote_code setting for both halves of the directory.
         tokenizer = AutoTokenizer.from_pretrained(

@@ -18,9 +18,21 @@ logger = logging.getLogger(__name__)
 
 
 def pick_device(requested: str = "auto") -> torch.device:
-    """``auto`` means CUDA when present, then Apple MPS, else the CPU."""
+    """``auto`` means CUDA when present, then Apple MPS, else the CPU; a device
+    asked for by name must be present."""
     if requested != "auto":
-        return torch.device(requested)
+        device = torch.device(requested)
+        present = {
+            "cuda": torch.cuda.is_available,
+            "mps": torch.backends.mps.is_available,
+        }.get(device.type, lambda: True)
+        if not present():
+            raise ValueError(
+                f"device {requested!r} is not available on this machine (torch "
+                f"{torch.__version__}); use 'auto' (CUDA, then MPS, then the CPU) "
+                "or 'cpu'."
+            )
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda")
     if torch.backends.mps.is_available():

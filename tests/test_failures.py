@@ -1,0 +1,79 @@
+"""A failure is reported as its cause in the last lines, with the traceback in
+the log file; piped output is not wrapped."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import rich.console
+import rich.logging
+
+from extractive_qa.failures import (
+    PLAIN_FORMAT,
+    TRACEBACK_ENV,
+    plain_console_when_piped,
+    report_failure,
+)
+
+
+def raised(message: str) -> ValueError:
+    try:
+        raise ValueError(message)
+    except ValueError as error:
+        return error
+
+
+def test_last_lines_are_node_type_and_message_and_traceback_is_logged(
+    caplog, monkeypatch
+):
+    monkeypatch.delenv(TRACEBACK_ENV, raising=False)
+    stream = io.StringIO()
+
+    with caplog.at_level(logging.DEBUG, logger="extractive_qa.failures"):
+        report_failure(raised("x is 0.\nSet x to 1."), "score", stream)
+
+    lines = stream.getvalue().strip().splitlines()
+    assert lines[-3:] == [
+        "Run failed in node 'score': ValueError",
+        "x is 0.",
+        "Set x to 1.",
+    ]
+    assert f"{TRACEBACK_ENV}=1 prints" in lines[-4]
+    assert "Traceback" not in stream.getvalue()
+    (record,) = caplog.records
+    assert record.levelno == logging.DEBUG
+    assert record.exc_info[1].args == ("x is 0.\nSet x to 1.",)
+
+
+def test_traceback_is_printed_when_asked(monkeypatch):
+    monkeypatch.setenv(TRACEBACK_ENV, "1")
+    stream = io.StringIO()
+
+    report_failure(raised("boom"), None, stream)
+
+    text = stream.getvalue()
+    assert "Traceback (most recent call last)" in text
+    assert text.strip().splitlines()[-2:] == ["Run failed: ValueError", "boom"]
+
+
+def test_rich_console_on_a_pipe_becomes_plain_lines():
+    root = logging.getLogger()
+    saved = list(root.handlers)
+    stream = io.StringIO()
+    rich_handler = rich.logging.RichHandler(
+        console=rich.console.Console(file=stream, width=80)
+    )
+    try:
+        root.handlers[:] = [rich_handler]
+        plain_console_when_piped()
+        (handler,) = root.handlers
+        long_message = "a long line " * 20
+        logging.getLogger("extractive_qa.test").warning(long_message)
+    finally:
+        root.handlers[:] = saved
+
+    assert handler is not rich_handler
+    assert handler.formatter._fmt == PLAIN_FORMAT
+    (line,) = stream.getvalue().splitlines()
+    assert line.endswith(f"WARNING extractive_qa.test: {long_message}")
