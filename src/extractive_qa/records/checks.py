@@ -137,7 +137,8 @@ def check_records(examples: datasets.Dataset) -> RecordCheck:
     """Clean and check ids, questions, contexts and answers of every example."""
     check = RecordCheck(texts={"context": [], "question": [], "title": []})
     first_seen: dict[str, int] = {}
-    for index, record in enumerate(examples):
+    # to_list reads the Arrow table at once; iterating a Dataset formats each row.
+    for index, record in enumerate(examples.to_list()):
         answers = {
             "text": list(record["answers"]["text"]),
             "answer_start": list(record["answers"]["answer_start"]),
