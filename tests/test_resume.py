@@ -13,10 +13,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import torch
+from safetensors.torch import load_file
 
 CATALOG = {
     "raw_train": {
@@ -99,7 +102,7 @@ def kill_after_first_checkpoint(project: Path) -> None:
     assert process.returncode == -signal.SIGKILL
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory, project_factory) -> Path:
     project = project_factory(tmp_path_factory.mktemp("whole"), CATALOG, PARAMETERS)
     kedro(project)
@@ -139,3 +142,56 @@ def test_killed_fine_tune_resumes_and_matches_an_uninterrupted_run(
     for name in ("squad", "korquad"):
         assert metrics[name]["f1"] == pytest.approx(whole[name]["f1"], abs=0.5)
     assert not list((project / WORK).glob("run-*")), "checkpoints left behind"
+
+
+def kill_while_saving_the_model(project: Path) -> None:
+    """Run up to fine_tune and SIGKILL it as soon as the log says it is saving
+    fine_tuned_model (read line by line from the pipe, never on a sleep)."""
+    process = subprocess.Popen(
+        [*KEDRO, "--to-nodes", "fine_tune"],
+        cwd=project,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    # The loop below ends with the run's output; the watchdog bounds the run.
+    watchdog = threading.Timer(300, process.kill)
+    watchdog.start()
+    try:
+        seen = False
+        for line in process.stdout:
+            if "Saving data to fine_tuned_model" in line:
+                os.kill(process.pid, signal.SIGKILL)
+                seen = True
+                break
+        assert seen, "the run ended without saving fine_tuned_model"
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=60)
+        process.stdout.close()
+    assert process.returncode == -signal.SIGKILL
+
+
+def test_kill_while_saving_the_model_keeps_the_checkpoints(
+    tmp_path, project_factory, uninterrupted
+):
+    project = project_factory(tmp_path, CATALOG, PARAMETERS)
+    kill_while_saving_the_model(project)
+    assert complete_checkpoints(project), "the checkpoints went before the save"
+    last = complete_checkpoints(project)[-1].parent
+
+    log = kedro(project, "--nodes", "fine_tune")
+
+    assert f"resuming fine-tuning from {last}" in log
+    resumed = load_file(project / "data/06_models/fine_tuned_model/model.safetensors")
+    whole = load_file(
+        uninterrupted / "data/06_models/fine_tuned_model/model.safetensors"
+    )
+    assert resumed.keys() == whole.keys()
+    for name, weights in whole.items():
+        assert torch.equal(resumed[name], weights), name
+    # Saved for good this time: the run's checkpoints are gone.
+    assert not complete_checkpoints(project)

@@ -1,4 +1,5 @@
-"""Project commands: Kedro's ``run``, ending a failed run with its cause.
+"""Project commands: Kedro's ``run``, ending a failed run with its cause, and
+``status``, every persisted entry against the current configuration.
 
 Kedro picks up ``<package>.cli`` and lets its ``run`` replace the built-in
 one; options, help and behaviour are Kedro's own (``kedro run --help``).
@@ -17,6 +18,7 @@ from extractive_qa.failures import (
     plain_console_when_piped,
     report_failure,
 )
+from extractive_qa.freshness import EntryState, Provenance
 
 
 @click.group(name="extractive_qa")
@@ -42,3 +44,54 @@ cli.add_command(
         short_help=kedro_run.short_help,
     )
 )
+
+
+def _option(name: str) -> click.Parameter:
+    return next(param for param in kedro_run.params if param.name == name)
+
+
+def status_lines(entries: list[EntryState]) -> list[str]:
+    """One line per entry: name, state, and for stale ones why and the rebuild
+    command; a count per state at the end."""
+    width = max(len(entry.name) for entry in entries)
+    lines = []
+    for entry in entries:
+        line = f"{entry.name:<{width}}  {entry.state:<7}"
+        if entry.state == "stale":
+            line += (
+                f"  {entry.why}; rebuild: kedro run --from-nodes={entry.rebuild_from}"
+            )
+        elif entry.state == "missing":
+            line += f"  never saved; made by {entry.rebuild_from}"
+        lines.append(line.rstrip())
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry.state] = counts.get(entry.state, 0) + 1
+    lines.append(", ".join(f"{count} {state}" for state, count in counts.items()))
+    return lines
+
+
+@cli.command("status")
+@click.pass_obj
+def status(metadata: Any, env: str | None, params: dict[str, Any]) -> None:
+    """Every persisted entry of the default pipeline: fresh, stale (why, and
+    the command that rebuilds it) or missing, against the configuration of
+    --env and --params."""
+    from kedro.framework.project import pipelines
+    from kedro.framework.session import KedroSession
+
+    plain_console_when_piped()
+    with KedroSession.create(
+        project_path=metadata.project_path, env=env, runtime_params=params
+    ) as session:
+        catalog = session.load_context().catalog
+        provenance = Provenance(catalog, pipelines.values())
+        entries = [
+            entry
+            for entry in provenance.entries(pipelines["__default__"])
+            if entry.state != "unchecked"
+        ]
+    click.echo("\n".join(status_lines(entries)))
+
+
+status.params.extend([_option("env"), _option("params")])

@@ -18,7 +18,7 @@ from kedro_datasets.huggingface import HFDataset
 from extractive_qa.datasets.hub_split import HubSplitDataset, local_file_param
 from extractive_qa.datasets.squad_json import MalformedSourceError
 from extractive_qa.failures import note_failed_node
-from extractive_qa.qa_model import looks_like_path
+from extractive_qa.qa_model import QAModel, looks_like_path
 from extractive_qa.records.shapes import SourceRecordsError, container_problem
 
 logger = logging.getLogger(__name__)
@@ -219,6 +219,18 @@ class FailedNode:
     @hook_impl
     def on_node_error(self, node: Any) -> None:
         note_failed_node(node.name)
+
+
+class CheckpointCleanup:
+    """Once a model that carries an ``after_saved`` action (fine_tune's
+    checkpoint removal) is saved, run it: checkpoints outlive every moment at
+    which a kill could lose the training."""
+
+    @hook_impl
+    def after_dataset_saved(self, data: Any) -> None:
+        after_saved = getattr(data, "after_saved", None)
+        if isinstance(data, QAModel) and after_saved is not None:
+            after_saved()
 
 
 class NodeTimer:

@@ -75,6 +75,12 @@ class Model(_Group):
     demo: Demo
 
 
+class Postprocessing(_Group):
+    n_best_size: int = Field(ge=1)
+    max_answer_length: int = Field(ge=1)
+    null_score_diff_threshold: float
+
+
 class Training(_Group):
     keep_checkpoints: bool
     learning_rate: float = Field(gt=0.0)
@@ -97,6 +103,7 @@ class Training(_Group):
     eval_steps: int | None = Field(ge=1)
     eval_metric: Literal["korquad", "squad"]
     eval_batch_size: int = Field(ge=1)
+    eval_postprocessing: Postprocessing
 
     @model_validator(mode="after")
     def _steps_need_a_count(self) -> Training:
@@ -108,12 +115,6 @@ class Training(_Group):
 class Inference(_Group):
     batch_size: int = Field(ge=1)
     device: str
-
-
-class Postprocessing(_Group):
-    n_best_size: int = Field(ge=1)
-    max_answer_length: int = Field(ge=1)
-    null_score_diff_threshold: float
 
 
 class ErrorAnalysis(_Group):
@@ -159,6 +160,8 @@ class Parameters(_Group):
     error_analysis: ErrorAnalysis | None = None
     hub: Hub | None = None
     bench: Bench | None = None
+    # Use stale inputs anyway (logged, recorded in the outputs' stamps).
+    allow_stale: bool | None = None
     # Runtime parameters the catalog reads (--params=storage=..., ...).
     storage: str | None = None
     table_format: Literal["arrow", "parquet"] | None = None

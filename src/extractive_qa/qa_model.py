@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,11 @@ class QAModel:
 
     model: PreTrainedModel
     tokenizer: PreTrainedTokenizerBase
+    # What to do once this model is saved for good, e.g. remove the training
+    # checkpoints it came from (called by the CheckpointCleanup hook).
+    after_saved: Callable[[], None] | None = field(
+        default=None, compare=False, repr=False
+    )
 
 
 def load_qa_weights(

@@ -5,19 +5,31 @@ import warnings
 from kedro.config import OmegaConfigLoader
 
 from extractive_qa.distributed import MainProcessSaves
-from extractive_qa.hooks import FailedNode, HubAccessCheck, NodeTimer, RawSourceCheck
+from extractive_qa.freshness import StampHooks
+from extractive_qa.hooks import (
+    CheckpointCleanup,
+    FailedNode,
+    HubAccessCheck,
+    NodeTimer,
+    RawSourceCheck,
+)
 from extractive_qa.parameter_checks import ParameterCheck
+from extractive_qa.run_lock import StorageLock
 from extractive_qa.sharing import HubCredentials
 
 # Kedro calls the hooks of one event in the reverse order of this tuple: the
-# parameters are checked before anything else looks at them, and the failed
-# node is noted before a hook raises again.
+# parameters are checked before anything else looks at them, the storage lock
+# is taken once every check before the run has passed, and the failed node is
+# noted before a hook raises again.
 HOOKS = (
+    StorageLock(),
     HubAccessCheck(),
     RawSourceCheck(),
     NodeTimer(),
     HubCredentials(),
     MainProcessSaves(),
+    StampHooks(),
+    CheckpointCleanup(),
     ParameterCheck(),
     FailedNode(),
 )

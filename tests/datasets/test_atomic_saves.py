@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import datasets
 import pytest
 import torch
@@ -84,3 +87,18 @@ def test_a_second_save_replaces_the_first(tmp_path):
 
     assert dataset.load()["a"] == [10, 20]
     assert [p.name for p in tmp_path.iterdir()] == ["features"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_saved_folders_follow_the_umask(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        dataset = ArrowTableDataset(path=str(tmp_path / "features"))
+        dataset.save(datasets.Dataset.from_dict({"a": [1, 2]}))
+        plain = tmp_path / "made-by-mkdir"
+        plain.mkdir()
+    finally:
+        os.umask(previous)
+
+    mode = stat.S_IMODE((tmp_path / "features").stat().st_mode)
+    assert mode == 0o777 & ~umask == stat.S_IMODE(plain.stat().st_mode)

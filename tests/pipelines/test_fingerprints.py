@@ -108,7 +108,6 @@ def test_fine_tune_refuses_windows_of_another_tokenizer(
             model,
             CheckpointFolder(str(tmp_path)),
             {},
-            POSTPROCESSING,
         )
     assert "train_features and base_model disagree on the tokenizer" in str(error.value)
     assert not list(tmp_path.iterdir()), "nothing may be written before the check"

@@ -24,6 +24,13 @@ from fsspec.implementations.local import LocalFileSystem
 logger = logging.getLogger(__name__)
 
 
+def current_umask() -> int:
+    """The process umask (reading it means setting it; it is set back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def replace_directory(target: str | os.PathLike, write: Callable[[str], None]) -> None:
     """Call ``write(staging)`` on an empty sibling folder of ``target``, then
     put that folder in ``target``'s place; on failure ``target`` is untouched."""
@@ -33,6 +40,9 @@ def replace_directory(target: str | os.PathLike, write: Callable[[str], None]) -
     for stale in target.parent.glob(f".{target.name}.partial-*"):
         shutil.rmtree(stale, ignore_errors=True)
     staging = tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent)
+    # mkdtemp makes the folder private (0700); the artifact gets the
+    # permissions any folder made here would, by the umask.
+    os.chmod(staging, 0o777 & ~current_umask())
     try:
         write(staging)
     except BaseException:

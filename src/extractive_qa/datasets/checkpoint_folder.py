@@ -41,6 +41,10 @@ class CheckpointFolder:
 class CheckpointFolderDataset(AbstractDataset[None, CheckpointFolder]):
     """Loads a ``CheckpointFolder``: the path and its filesystem options."""
 
+    # A working area: its content changes as training runs, and does not
+    # decide what fine_tune makes (freshness.py leaves it out of stamps).
+    WORKSPACE = True
+
     def __init__(
         self,
         *,

@@ -65,6 +65,13 @@ def demo_model_parameters(**overrides) -> dict:
     )
 
 
+POSTPROCESSING = {
+    "n_best_size": 20,
+    "max_answer_length": 30,
+    "null_score_diff_threshold": 0.0,
+}
+
+
 def training_parameters() -> dict:
     return {
         "learning_rate": 1.0e-3,
@@ -84,10 +91,8 @@ def training_parameters() -> dict:
         "eval_steps": None,
         "eval_metric": "korquad",
         "eval_batch_size": 32,
+        "eval_postprocessing": POSTPROCESSING,
     }
-
-
-POSTPROCESSING = {"n_best_size": 20, "max_answer_length": 30}
 
 
 def span_loss(model: torch.nn.Module, features: datasets.Dataset, pad_id: int) -> float:
@@ -151,7 +156,6 @@ def test_fine_tune_changes_the_weights_and_lowers_the_loss(
         base,
         CheckpointFolder(str(tmp_path / "work")),
         training_parameters(),
-        POSTPROCESSING,
     )
     tuned = outputs["fine_tuned_model"]
 
@@ -184,7 +188,6 @@ def test_fine_tune_returns_the_best_epoch_by_f1_and_its_curve(
         base,
         checkpoints,
         parameters,
-        POSTPROCESSING,
     )
 
     curve = outputs["training_curve"]
@@ -210,7 +213,10 @@ def test_fine_tune_returns_the_best_epoch_by_f1_and_its_curve(
     assert report["korquad"]["exact_match"] == pytest.approx(
         best["eval_exact_match"], abs=1e-3
     )
-    # Finished runs leave no checkpoints behind unless asked to.
+    # The checkpoints stay until the model is saved for good (the
+    # CheckpointCleanup hook then calls after_saved), and go then.
+    assert list((tmp_path / "work").glob("run-*/checkpoint-*"))
+    model.after_saved()
     assert not list((tmp_path / "work").glob("run-*/checkpoint-*"))
 
 
@@ -234,7 +240,7 @@ def test_checkpoints_on_object_storage_resume_in_another_scratch_folder(
 
     kept = training_parameters() | {"keep_checkpoints": True}
     try:
-        first = fine_tune(*inputs(), kept, POSTPROCESSING)["fine_tuned_model"]
+        first = fine_tune(*inputs(), kept)["fine_tuned_model"]
         states = fs.glob(f"{store[len('memory://') :]}/run-*/checkpoint-*/*.json")
         stored = {path.rsplit("/", 2)[-2] for path in states}
         assert stored and all(
@@ -244,12 +250,15 @@ def test_checkpoints_on_object_storage_resume_in_another_scratch_folder(
         last_step = max(int(name.split("-")[1]) for name in stored)
 
         with caplog.at_level(logging.INFO):
-            second = fine_tune(*inputs(), training_parameters(), POSTPROCESSING)
+            second = fine_tune(*inputs(), training_parameters())
         assert f"checkpoint-{last_step} to resume from" in caplog.text
         tuned = second["fine_tuned_model"].model.state_dict()
         for name, weights in first.model.state_dict().items():
             assert torch.equal(tuned[name], weights), name
-        # Not kept this time: the store and the scratch folder are emptied.
+        # Not kept this time: once the model is saved, the store and the
+        # scratch folder are emptied.
+        assert fs.glob(f"{store[len('memory://') :]}/run-*")
+        second["fine_tuned_model"].after_saved()
         assert not fs.glob(f"{store[len('memory://') :]}/run-*")
     finally:
         if fs.exists(store):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +233,21 @@ def span_trainer(
     )
 
 
+def checkpoint_cleanup(
+    run_dir: Path, store: RemoteCheckpoints | None, keep: bool
+) -> Callable[[], None]:
+    """What removes a finished run's checkpoints (kept ones stay on the store)."""
+
+    def cleanup() -> None:
+        if store is not None:
+            store.discard(keep_remote=keep)
+        elif not keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        logger.info("removed the checkpoints of %s", run_dir)
+
+    return cleanup
+
+
 def fine_tune(
     train_features: datasets.Dataset,
     validation_examples: datasets.Dataset,
@@ -239,7 +255,6 @@ def fine_tune(
     base_model: QAModel,
     checkpoint_folder: CheckpointFolder,
     training: dict[str, Any],
-    postprocessing: dict[str, Any],
     version_2_with_negative: bool = False,
 ) -> dict[str, Any]:
     """Training windows + base model, scored on the validation split as it
@@ -255,7 +270,7 @@ def fine_tune(
         examples=validation_examples,
         features=validation_features,
         tokenizer=base_model.tokenizer,
-        postprocessing=postprocessing,
+        postprocessing=training["eval_postprocessing"],
         batch_size=training["eval_batch_size"],
         metric=training["eval_metric"],
         version_2_with_negative=version_2_with_negative,
@@ -272,17 +287,16 @@ def fine_tune(
         trainer.state.best_metric or float("nan"),
         trainer.state.best_model_checkpoint,
     )
-    # Under torchrun every process reloads the best checkpoint; remove the
-    # folder only once all have, and only from one process.
+    # Under torchrun every process reloads the best checkpoint; the folder is
+    # removed by one process, and only once fine_tuned_model is saved, so that
+    # a kill while saving resumes from the last checkpoint.
     trainer.accelerator.wait_for_everyone()
+    cleanup = None
     if trainer.is_world_process_zero():
-        if store is not None:
-            store.discard(keep_remote=training["keep_checkpoints"])
-        elif not training["keep_checkpoints"]:
-            shutil.rmtree(run_dir, ignore_errors=True)
+        cleanup = checkpoint_cleanup(run_dir, store, training["keep_checkpoints"])
     return {
         "fine_tuned_model": QAModel(
-            model=trainer.model, tokenizer=base_model.tokenizer
+            model=trainer.model, tokenizer=base_model.tokenizer, after_saved=cleanup
         ),
         "training_curve": training_curve(trainer.state.log_history),
     }

@@ -24,7 +24,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                     base_model="base_model",
                     checkpoint_folder="fine_tune_checkpoints",
                     training="params:training",
-                    postprocessing="params:postprocessing",
                     version_2_with_negative="params:version_2_with_negative",
                 ),
                 outputs=dict(

@@ -1,0 +1,166 @@
+"""One run at a time per storage root.
+
+Two runs writing the same artifacts interleave their saves, and the second
+would resume the first's unfinished checkpoints. A run therefore takes
+``<storage root>/.extractive_qa.lock``, a small JSON file with its process id,
+host, start time and command, and removes it when it ends. A second run stops
+at once, naming the holder. A lock whose process is gone (same host, no such
+process: a run killed with SIGKILL, or out of memory) is taken over with a
+warning. A lock from another host cannot be checked; the message says how to
+remove it when that run is known to be gone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import sys
+import time
+import uuid
+from typing import Any
+
+import fsspec
+from kedro.framework.hooks import hook_impl
+
+logger = logging.getLogger(__name__)
+
+LOCK_NAME = ".extractive_qa.lock"
+# The storage root when no --params=storage=... is given (conf/base/catalog.yml).
+DEFAULT_ROOT = "data"
+
+
+class RunLockedError(RuntimeError):
+    """Another run holds the storage root."""
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RunLock:
+    """The lock file of one storage root, on its own filesystem."""
+
+    def __init__(self, fs: Any, root: str) -> None:
+        self.fs = fs
+        self.path = f"{root.rstrip('/')}/{LOCK_NAME}"
+        self.token = uuid.uuid4().hex
+
+    @classmethod
+    def for_root(cls, root: str, fs: Any = None) -> RunLock:
+        if fs is None:
+            fs, path = fsspec.core.url_to_fs(root)
+        else:
+            path = fsspec.core.strip_protocol(root) if "://" in root else root
+        return cls(fs, path)
+
+    def holder(self) -> dict[str, Any] | None:
+        try:
+            with self.fs.open(self.path, "r", encoding="utf-8") as file:
+                return json.loads(file.read())
+        except FileNotFoundError:
+            return None
+        except ValueError:
+            return {"pid": None, "host": "unknown", "started": "unknown"}
+
+    def _stale(self, holder: dict[str, Any]) -> bool:
+        pid = holder.get("pid")
+        return (
+            holder.get("host") == socket.gethostname()
+            and isinstance(pid, int)
+            and not process_alive(pid)
+        )
+
+    def acquire(self) -> None:
+        """Take the lock, or raise ``RunLockedError`` naming its holder."""
+        holder = self.holder()
+        if holder is not None:
+            if not self._stale(holder):
+                raise RunLockedError(
+                    f"Another run is using {self.path}'s folder: process "
+                    f"{holder.get('pid')} on {holder.get('host')}, started "
+                    f"{holder.get('started')} ({holder.get('command', '?')}). Wait "
+                    "for it to finish, or give this run another "
+                    "--params=storage=... . If that run is gone (its machine "
+                    f"was lost), delete {self.path} and run again."
+                )
+            logger.warning(
+                "taking over the lock %s left by process %s (started %s), which "
+                "is no longer running",
+                self.path,
+                holder.get("pid"),
+                holder.get("started"),
+            )
+        record = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+            "command": " ".join(sys.argv[1:]) or sys.argv[0],
+            "token": self.token,
+        }
+        parent = self.path.rpartition("/")[0]
+        if parent:
+            self.fs.makedirs(parent, exist_ok=True)
+        with self.fs.open(self.path, "w", encoding="utf-8") as file:
+            file.write(json.dumps(record))
+        if (self.holder() or {}).get("token") != self.token:
+            raise RunLockedError(
+                f"Another run took {self.path} at the same moment; run again "
+                "once it has finished."
+            )
+
+    def release(self) -> None:
+        """Remove the lock if this run still holds it."""
+        if (self.holder() or {}).get("token") == self.token:
+            self.fs.rm(self.path)
+
+
+def storage_filesystem(root: str, catalog: Any, names: Any) -> Any:
+    """The filesystem of a catalog entry under ``root`` (so the lock uses the
+    entries' own credentials), or None to let fsspec pick by URL."""
+    from extractive_qa.freshness import artifact_location
+
+    root_path = fsspec.core.strip_protocol(root).rstrip("/")
+    for name in names:
+        location = artifact_location(catalog.get(name)) if name in catalog else None
+        if location is not None and location[1].startswith(root_path):
+            return location[0]
+    return None
+
+
+class StorageLock:
+    """Hold the storage root's lock for the whole run (rank 0 only under
+    torchrun: the other processes are part of the same run)."""
+
+    def __init__(self) -> None:
+        self._lock: RunLock | None = None
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
+        if int(os.environ.get("RANK", "0")) != 0:
+            return
+        parameters = catalog.load("parameters") if "parameters" in catalog else {}
+        root = str(parameters.get("storage") or DEFAULT_ROOT)
+        fs = storage_filesystem(root, catalog, sorted(pipeline.datasets()))
+        self._lock = RunLock.for_root(root, fs)
+        self._lock.acquire()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        self._release()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self._release()

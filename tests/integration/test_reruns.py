@@ -1,0 +1,195 @@
+"""Reruns checked against the current settings, on real `kedro run`s of a
+reduced project: stale inputs stop a node naming the setting and the command
+that rebuilds them, `kedro status` lists every entry, and FreshRunner runs only
+what is missing or stale."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from extractive_qa.pipeline_registry import register_pipelines
+
+from .conftest import copy_project
+
+pytestmark = pytest.mark.slow
+
+FRESH = "--runner=extractive_qa.runners.FreshRunner"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A reduced project after one whole run of the default pipeline."""
+    root = copy_project(tmp_path_factory.mktemp("reruns"))
+    bootstrap_project(root)
+    with KedroSession.create(project_path=root, env="reduced") as session:
+        session.run()
+    return root
+
+
+def kedro(
+    project: Path, env: dict, command: str, *arguments: str
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kedro", command, "--env", "reduced", *arguments],
+        cwd=project,
+        env=env,
+        timeout=600,
+        capture_output=True,
+        text=True,
+    )
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
+def ran_nodes(output: str) -> set[str]:
+    return set(re.findall(r"Running node: (\w+):", output))
+
+
+def downstream_of(parameter: str) -> set[str]:
+    """The default pipeline's nodes that read ``parameter`` and all after them."""
+    default = register_pipelines()["__default__"]
+    readers = [node.name for node in default.nodes if parameter in node.inputs]
+    return {node.name for node in default.from_nodes(*readers).nodes}
+
+
+def status_of(project: Path, env: dict, *arguments: str) -> dict[str, str]:
+    done = kedro(project, env, "status", *arguments)
+    assert done.returncode == 0, done.stderr[-3000:]
+    states = {}
+    for line in done.stdout.splitlines():
+        parts = line.split(maxsplit=2)
+        if len(parts) >= 2 and parts[1] in ("fresh", "stale", "missing"):
+            states[parts[0]] = line
+    return states
+
+
+def test_status_after_a_whole_run_is_all_fresh(project, subprocess_env):
+    states = status_of(project, subprocess_env)
+
+    default = register_pipelines()["__default__"]
+    persisted = {o for node in default.nodes for o in node.outputs}
+    assert set(states) == persisted
+    assert all(" fresh" in line for line in states.values()), states
+
+
+def test_second_run_with_fresh_runner_does_no_node_work(project, subprocess_env):
+    before = snapshot(project / "data")
+
+    done = kedro(project, subprocess_env, "run", FRESH)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    output = done.stdout + done.stderr
+    assert "nodes are fresh; nothing to run." in output
+    assert ran_nodes(output) == set()
+    assert snapshot(project / "data") == before
+
+
+def test_predict_on_windows_of_other_settings_stops_and_changes_nothing(
+    project, subprocess_env
+):
+    before = snapshot(project / "data")
+
+    done = kedro(
+        project,
+        subprocess_env,
+        "run",
+        "--nodes=predict",
+        "--params=tokenization.max_length=256",
+    )
+
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert lines[-6] == "Run failed: StaleArtifactError"
+    # predict reads the windows, and the model trained on windows of the old
+    # length: both are named, with the setting and its two values.
+    assert set(lines[-5:-3]) == {
+        "validation_features is stale: made with tokenization.max_length: 384 -> 256.",
+        "fine_tuned_model is stale: made from train_features, which was made "
+        "with tokenization.max_length: 384 -> 256.",
+    }
+    assert lines[-3].startswith("predict would read them, so it did not run")
+    assert lines[-2] == "    kedro run --from-nodes=tokenize_train,tokenize_validation"
+    assert "--params=allow_stale=true" in lines[-1]
+    assert snapshot(project / "data") == before
+
+
+def test_status_names_what_a_setting_makes_stale(project, subprocess_env):
+    states = status_of(project, subprocess_env, "--params=postprocessing.n_best_size=5")
+
+    predictions = states["validation_predictions"]
+    assert "stale" in predictions
+    assert "made with postprocessing.n_best_size: 20 -> 5" in predictions
+    assert predictions.endswith("rebuild: kedro run --from-nodes=postprocess")
+    # Downstream entries name the input that changed, and the same command.
+    assert states["metrics"].endswith(
+        "made from validation_predictions, which was made with "
+        "postprocessing.n_best_size: 20 -> 5; rebuild: kedro run "
+        "--from-nodes=postprocess"
+    )
+    for fresh in ("train_features", "fine_tuned_model", "validation_logits"):
+        assert " fresh" in states[fresh], states[fresh]
+
+
+def test_changed_n_best_size_reruns_postprocess_and_what_follows_only(
+    project, subprocess_env
+):
+    done = kedro(
+        project, subprocess_env, "run", FRESH, "--params=postprocessing.n_best_size=5"
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    ran = ran_nodes(done.stdout + done.stderr)
+    assert ran == downstream_of("params:postprocessing")
+    assert "fine_tune" not in ran and "predict" not in ran
+    states = status_of(project, subprocess_env, "--params=postprocessing.n_best_size=5")
+    assert all(" fresh" in line for line in states.values()), states
+
+
+def test_allow_stale_runs_warns_and_is_recorded(project, subprocess_env):
+    done = kedro(
+        project,
+        subprocess_env,
+        "run",
+        "--nodes=predict",
+        "--params=tokenization.max_length=256,allow_stale=true,"
+        "postprocessing.n_best_size=5",
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "allow_stale is set: predict runs on stale inputs: validation_features" in (
+        done.stdout + done.stderr
+    )
+    stamp = json.loads(
+        (project / "data/07_model_output/.validation_logits.stamp.json").read_text()
+    )
+    assert stamp["allow_stale"] is True
+    states = status_of(project, subprocess_env, "--params=postprocessing.n_best_size=5")
+    assert "made from stale inputs (allow_stale was set)" in states["validation_logits"]
+    assert states["validation_logits"].endswith("--from-nodes=predict")
+
+
+def test_changed_max_length_reruns_from_tokenization(project, subprocess_env):
+    done = kedro(
+        project,
+        subprocess_env,
+        "run",
+        FRESH,
+        "--params=tokenization.max_length=256,postprocessing.n_best_size=5",
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert ran_nodes(done.stdout + done.stderr) == downstream_of("params:tokenization")
