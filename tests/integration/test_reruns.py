@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -182,14 +183,42 @@ def test_allow_stale_runs_warns_and_is_recorded(project, subprocess_env):
     assert states["validation_logits"].endswith("--from-nodes=predict")
 
 
-def test_changed_max_length_reruns_from_tokenization(project, subprocess_env):
-    done = kedro(
-        project,
-        subprocess_env,
-        "run",
-        FRESH,
-        "--params=tokenization.max_length=256,postprocessing.n_best_size=5",
+def test_changed_max_length_reruns_from_tokenization_holding_the_lock(
+    project, subprocess_env
+):
+    """While this run trains, a second run on the same storage stops at once."""
+    run = subprocess.Popen(
+        [sys.executable, "-m", "kedro", "run", "--env", "reduced", FRESH]
+        + ["--params=tokenization.max_length=256,postprocessing.n_best_size=5"],
+        cwd=project,
+        env=subprocess_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
+    watchdog = threading.Timer(600, run.kill)
+    watchdog.start()
+    try:
+        output = []
+        for line in run.stdout:
+            output.append(line)
+            if "Running node: fine_tune" in line:
+                break
+        assert run.poll() is None, "".join(output)[-3000:]
+        second = kedro(project, subprocess_env, "run", "--nodes=score")
+        output.extend(run.stdout)
+        run.wait(timeout=600)
+    finally:
+        watchdog.cancel()
+        if run.poll() is None:
+            run.kill()
+            run.wait(timeout=60)
+        run.stdout.close()
 
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert ran_nodes(done.stdout + done.stderr) == downstream_of("params:tokenization")
+    assert second.returncode == 1
+    lines = second.stderr.strip().splitlines()
+    assert lines[-2] == "Run failed: RunLockedError"
+    assert f"process {run.pid} on " in lines[-1]
+    assert run.returncode == 0, "".join(output)[-3000:]
+    assert ran_nodes("".join(output)) == downstream_of("params:tokenization")
+    assert not (project / "data/.extractive_qa.lock").exists()

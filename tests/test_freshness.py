@@ -1,0 +1,165 @@
+"""Stamps, expected digests and the nodes FreshRunner picks, on a two-node
+pipeline of real JSON files run by Kedro's runner with the stamping hooks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kedro.framework.hooks.manager import _create_hook_manager
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline, node
+from kedro.runner import SequentialRunner
+from kedro_datasets.json import JSONDataset
+
+from extractive_qa.freshness import (
+    Provenance,
+    StampHooks,
+    changed_settings,
+    nodes_to_run,
+    read_stamp,
+    source_fingerprint,
+)
+from extractive_qa.qa.fingerprint import StaleArtifactError
+
+
+def double(raw: dict, scale: dict) -> dict:
+    return {key: value * scale["factor"] for key, value in raw.items()}
+
+
+def total(middle: dict, rounding: dict) -> dict:
+    return {"total": round(sum(middle.values()), rounding["digits"])}
+
+
+PIPELINE = Pipeline(
+    [
+        node(double, ["raw", "params:scale"], "middle", name="double"),
+        node(total, ["middle", "params:rounding"], "result", name="total"),
+    ]
+)
+
+
+def catalog(tmp_path, factor: float = 2, digits: int = 1) -> DataCatalog:
+    return DataCatalog(
+        {
+            "raw": JSONDataset(filepath=str(tmp_path / "raw.json")),
+            "middle": JSONDataset(filepath=str(tmp_path / "middle.json")),
+            "result": JSONDataset(filepath=str(tmp_path / "result.json")),
+            "params:scale": MemoryDataset({"factor": factor}),
+            "params:rounding": MemoryDataset({"digits": digits}),
+            "parameters": MemoryDataset({}),
+        }
+    )
+
+
+def run(tmp_path, pipeline=PIPELINE, **settings) -> DataCatalog:
+    """Run ``pipeline`` with the stamping hooks, as a Kedro session would."""
+    data = catalog(tmp_path, **settings)
+    hooks = StampHooks(pipelines={"__default__": PIPELINE})
+    manager = _create_hook_manager()
+    manager.register(hooks)
+    hooks.before_pipeline_run(pipeline=pipeline, catalog=data)
+    SequentialRunner().run(pipeline, data, manager)
+    return data
+
+
+@pytest.fixture
+def made(tmp_path):
+    (tmp_path / "raw.json").write_text(json.dumps({"a": 1.25, "b": 2.5}))
+    run(tmp_path)
+    return tmp_path
+
+
+def states(tmp_path, **settings) -> dict[str, str]:
+    provenance = Provenance(catalog(tmp_path, **settings), [PIPELINE])
+    return {e.name: e.state for e in provenance.entries(PIPELINE)}
+
+
+def test_outputs_are_stamped_with_node_parameters_and_inputs(made):
+    stamp = read_stamp(JSONDataset(filepath=str(made / "middle.json")))
+
+    assert (made / ".middle.json.stamp.json").is_file()
+    assert stamp.node == "double"
+    assert stamp.params == {"params:scale": {"factor": 2}}
+    assert stamp.inputs["raw"].startswith("source:")
+    result = read_stamp(JSONDataset(filepath=str(made / "result.json")))
+    assert result.inputs == {"middle": stamp.digest}
+
+
+def test_unchanged_settings_are_fresh_and_a_change_is_named(made):
+    assert states(made) == {"middle": "fresh", "result": "fresh"}
+
+    provenance = Provenance(catalog(made, digits=3), [PIPELINE])
+    result = provenance.state("result")
+    assert result.state == "stale"
+    assert result.why == "made with rounding.digits: 1 -> 3"
+    assert result.rebuild_from == "total"
+    assert provenance.state("middle").state == "fresh"
+
+
+def test_a_change_upstream_makes_everything_after_it_stale(made):
+    provenance = Provenance(catalog(made, factor=3), [PIPELINE])
+
+    assert provenance.state("result").why == (
+        "made from middle, which was made with scale.factor: 2 -> 3"
+    )
+    assert provenance.state("result").rebuild_from == "double"
+
+
+def test_editing_the_raw_file_makes_its_outputs_stale(made):
+    (made / "raw.json").write_text(json.dumps({"a": 1.25, "b": 9.0}))
+
+    entry = Provenance(catalog(made), [PIPELINE]).state("middle")
+    assert (entry.state, entry.why) == ("stale", "made from raw before it changed")
+
+
+def test_missing_and_unstamped_outputs(made):
+    (made / "result.json").unlink()
+    (made / ".middle.json.stamp.json").unlink()
+
+    provenance = Provenance(catalog(made), [PIPELINE])
+    assert provenance.state("result").state == "missing"
+    assert provenance.state("middle").state == "stale"
+    assert "has no stamp" in provenance.state("middle").why
+
+
+def test_fresh_runner_choice_follows_the_change(made):
+    unchanged, _ = nodes_to_run(PIPELINE, Provenance(catalog(made), [PIPELINE]))
+    rounding, _ = nodes_to_run(
+        PIPELINE, Provenance(catalog(made, digits=3), [PIPELINE])
+    )
+    scale, _ = nodes_to_run(PIPELINE, Provenance(catalog(made, factor=3), [PIPELINE]))
+
+    assert [n.name for n in unchanged] == []
+    assert [n.name for n in rounding] == ["total"]
+    assert [n.name for n in scale] == ["double", "total"]
+
+
+def test_a_node_refuses_a_stale_input_and_writes_nothing(made):
+    before = (made / "result.json").stat().st_mtime_ns
+
+    with pytest.raises(StaleArtifactError) as error:
+        run(made, PIPELINE.filter(node_names=["total"]), factor=3)
+
+    message = str(error.value)
+    assert message.startswith(
+        "middle is stale: made with scale.factor: 2 -> 3.\n"
+        "total would read it, so it did not run"
+    )
+    assert "    kedro run --from-nodes=double" in message
+    assert (made / "result.json").stat().st_mtime_ns == before
+
+
+def test_changed_settings_lists_each_leaf():
+    assert changed_settings(
+        {"params:a": {"x": 1, "y": {"z": 2}}}, {"params:a": {"x": 1, "y": {"z": 3}}}
+    ) == ["a.y.z: 2 -> 3"]
+
+
+def test_source_fingerprint_follows_content_and_is_none_when_absent(tmp_path):
+    dataset = JSONDataset(filepath=str(tmp_path / "raw.json"))
+    assert source_fingerprint(dataset) is None
+    (tmp_path / "raw.json").write_text("{}")
+    first = source_fingerprint(dataset)
+    (tmp_path / "raw.json").write_text('{"a": 1}')
+    assert source_fingerprint(dataset) != first

@@ -1,0 +1,93 @@
+"""One run per storage root: a live holder stops a second run, a dead one's
+lock is taken over, and a run releases its lock."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+
+import fsspec
+import pytest
+
+from extractive_qa.run_lock import LOCK_NAME, RunLock, RunLockedError
+
+
+def dead_pid() -> int:
+    """The process id of a process that has ended."""
+    done = subprocess.Popen(["true"])
+    done.wait(timeout=30)
+    return done.pid
+
+
+def lock(tmp_path) -> RunLock:
+    return RunLock.for_root(str(tmp_path))
+
+
+def write_holder(tmp_path, **holder) -> None:
+    (tmp_path / LOCK_NAME).write_text(json.dumps(holder))
+
+
+def test_acquire_records_the_holder_and_release_removes_it(tmp_path):
+    run = lock(tmp_path)
+
+    run.acquire()
+    holder = json.loads((tmp_path / LOCK_NAME).read_text())
+    assert holder["pid"] == os.getpid()
+    assert holder["host"] == socket.gethostname()
+    assert holder["started"] and holder["command"]
+
+    run.release()
+    assert not (tmp_path / LOCK_NAME).exists()
+
+
+def test_a_live_holder_stops_a_second_run(tmp_path):
+    first = lock(tmp_path)
+    first.acquire()
+
+    with pytest.raises(RunLockedError) as error:
+        lock(tmp_path).acquire()
+
+    message = str(error.value)
+    assert f"process {os.getpid()} on {socket.gethostname()}" in message
+    assert "--params=storage=" in message
+    # The refused run does not release the holder's lock.
+    assert json.loads((tmp_path / LOCK_NAME).read_text())["token"] == first.token
+
+
+def test_a_lock_whose_process_is_gone_is_taken_over(tmp_path, caplog):
+    pid = dead_pid()
+    write_holder(
+        tmp_path, pid=pid, host=socket.gethostname(), started="earlier", command="x"
+    )
+    run = lock(tmp_path)
+
+    with caplog.at_level(logging.WARNING, logger="extractive_qa.run_lock"):
+        run.acquire()
+
+    assert f"left by process {pid} (started earlier)" in caplog.text
+    assert json.loads((tmp_path / LOCK_NAME).read_text())["pid"] == os.getpid()
+
+
+def test_a_lock_from_another_host_is_not_guessed_at(tmp_path):
+    write_holder(tmp_path, pid=dead_pid(), host="gpu-7", started="s", command="c")
+
+    with pytest.raises(RunLockedError) as error:
+        lock(tmp_path).acquire()
+
+    assert "on gpu-7" in str(error.value)
+    assert f"delete {tmp_path}/{LOCK_NAME}" in str(error.value)
+
+
+def test_the_lock_works_on_any_fsspec_storage():
+    fs = fsspec.filesystem("memory")
+    run = RunLock.for_root("memory://bucket/runs")
+
+    run.acquire()
+    assert fs.exists(f"/bucket/runs/{LOCK_NAME}")
+    with pytest.raises(RunLockedError):
+        RunLock.for_root("memory://bucket/runs").acquire()
+    run.release()
+    assert not fs.exists(f"/bucket/runs/{LOCK_NAME}")
