@@ -167,16 +167,17 @@ def _file_fingerprint(fs: Any, path: str) -> str | None:
 
 
 def source_fingerprint(dataset: Any) -> str | None:
-    """A raw source's fingerprint: its catalog description plus, for files,
-    their content; None when its file is not on this machine."""
-    description = str(dataset)
+    """A raw source's fingerprint: for files, their type and content (not
+    where they are, nor how the entry that wrote them was configured); for
+    other sources, their catalog description. None when a file is not on
+    this machine."""
     location = artifact_location(dataset)
     if location is None:
-        return f"source:{_digest(description)}"
+        return f"source:{_digest(str(dataset))}"
     content = _file_fingerprint(*location)
     if content is None:
         return None
-    return f"source:{_digest([description, content])}"
+    return f"source:{_digest([type(dataset).__name__, content])}"
 
 
 def is_workspace(dataset: Any) -> bool:
@@ -377,7 +378,7 @@ def stale_message(node: Node, stale: list[EntryState]) -> str:
         + f"\n{node.name} would read {them}, so it did not run and nothing was "
         f"written. Rebuild {them} (with this run's --env and --params):\n"
         f"    kedro run --from-nodes={','.join(starts)}\n"
-        "or add --params=allow_stale=true to use them anyway (logged, and "
+        f"or add --params=allow_stale=true to use {them} anyway (logged, and "
         "recorded in the stamps of what this run writes). `kedro status` lists "
         "every entry."
     )

@@ -79,8 +79,9 @@ def test_csv_questions_without_ids(reduced_project: Path, subprocess_env: dict):
         "answers": {"type": "pandas.CSVDataset", "filepath": "data/08_reporting/a.csv"},
     }
     (csv_env / "catalog.yml").write_text(yaml.safe_dump(catalog))
-    # The reduced run's model has the reduced env's size; the model directory
-    # carries its own config, so the base parameters read it as it is.
+    # The model was trained with the reduced env's parameters; an env with
+    # other training settings would find it stale.
+    shutil.copy(reduced_project / "conf/reduced/parameters.yml", csv_env)
     run = kedro(
         reduced_project, subprocess_env, "--env", "csv", "--pipelines", "answer"
     )

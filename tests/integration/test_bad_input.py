@@ -163,6 +163,8 @@ def test_leak_with_on_leak_error_ends_the_run(project):
 @pytest.fixture(scope="module")
 def checkpoints(project, tmp_path_factory) -> dict[str, Path]:
     """Broken copies of the base model the good run's prepare_model wrote."""
+    # The examples were loaded from the good file; the cases above left others.
+    write_validation(project, good_validation())
     done = kedro(project, "--nodes=prepare_model")
     assert done.returncode == 0, done.stderr[-3000:]
     base = project / "data/06_models/base_model"

@@ -6,7 +6,9 @@ what is missing or stale."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -73,7 +75,10 @@ def status_of(project: Path, env: dict, *arguments: str) -> dict[str, str]:
     states = {}
     for line in done.stdout.splitlines():
         parts = line.split(maxsplit=2)
+        # The last line counts them: "20 fresh".
         if len(parts) >= 2 and parts[1] in ("fresh", "stale", "missing"):
+            if parts[0].isdigit():
+                continue
             states[parts[0]] = line
     return states
 
@@ -205,7 +210,13 @@ def test_changed_max_length_reruns_from_tokenization_holding_the_lock(
             if "Running node: fine_tune" in line:
                 break
         assert run.poll() is None, "".join(output)[-3000:]
-        second = kedro(project, subprocess_env, "run", "--nodes=score")
+        # Paused, so that it is sure to still hold the lock (it would finish
+        # the reduced training in seconds).
+        os.kill(run.pid, signal.SIGSTOP)
+        try:
+            second = kedro(project, subprocess_env, "run", "--nodes=score")
+        finally:
+            os.kill(run.pid, signal.SIGCONT)
         output.extend(run.stdout)
         run.wait(timeout=600)
     finally:
