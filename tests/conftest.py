@@ -84,8 +84,6 @@ def copy_project(root: Path, catalog: dict, parameters: dict) -> Path:
     shutil.copy(REPO / "conf/base/credentials.yml", root / "conf/base")
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     (root / "conf" / "local").mkdir(exist_ok=True)
-    # conf/logging.yml writes logs/extractive_qa.log.
-    (root / "logs").mkdir(exist_ok=True)
     # Kedro wants a source folder; the package itself is the installed one.
     (root / "src").mkdir()
     reduced = root / "conf" / "reduced"

@@ -24,14 +24,15 @@ def raised(message: str) -> ValueError:
         return error
 
 
-def test_last_lines_are_node_type_and_message_and_traceback_is_logged(
-    caplog, monkeypatch
+def test_last_lines_are_node_type_and_message_and_traceback_is_kept(
+    caplog, monkeypatch, tmp_path
 ):
     monkeypatch.delenv(TRACEBACK_ENV, raising=False)
     stream = io.StringIO()
+    log_file = tmp_path / "logs" / "failures.log"
 
     with caplog.at_level(logging.DEBUG, logger="extractive_qa.failures"):
-        report_failure(raised("x is 0.\nSet x to 1."), "score", stream)
+        report_failure(raised("x is 0.\nSet x to 1."), "score", stream, log_file)
 
     lines = stream.getvalue().strip().splitlines()
     assert lines[-3:] == [
@@ -39,11 +40,30 @@ def test_last_lines_are_node_type_and_message_and_traceback_is_logged(
         "x is 0.",
         "Set x to 1.",
     ]
-    assert f"{TRACEBACK_ENV}=1 prints" in lines[-4]
+    assert (
+        lines[-4]
+        == f"The full traceback is in {log_file}; {TRACEBACK_ENV}=1 prints it."
+    )
     assert "Traceback" not in stream.getvalue()
+    kept = log_file.read_text()
+    assert "Run failed in node 'score': ValueError" in kept
+    assert "Traceback (most recent call last)" in kept
+    assert "raise ValueError(message)" in kept
     (record,) = caplog.records
     assert record.levelno == logging.DEBUG
-    assert record.exc_info[1].args == ("x is 0.\nSet x to 1.",)
+
+
+def test_without_a_log_file_the_variable_is_named(monkeypatch):
+    monkeypatch.delenv(TRACEBACK_ENV, raising=False)
+    stream = io.StringIO()
+
+    report_failure(raised("boom"), None, stream)
+
+    assert stream.getvalue().strip().splitlines()[-3:] == [
+        f"{TRACEBACK_ENV}=1 prints the full traceback.",
+        "Run failed: ValueError",
+        "boom",
+    ]
 
 
 def test_traceback_is_printed_when_asked(monkeypatch):

@@ -8,6 +8,7 @@ one; options, help and behaviour are Kedro's own (``kedro run --help``).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -26,12 +27,18 @@ def cli() -> None:
     """Commands of the extractive_qa project."""
 
 
+# Where a failed run's traceback goes, under the project folder.
+FAILURE_LOG = Path("logs") / "failures.log"
+
+
 def _run(**kwargs: Any) -> None:
     plain_console_when_piped()
     try:
         kedro_run.callback(**kwargs)
     except Exception as error:  # noqa: BLE001 - every failure ends the same way
-        report_failure(error, failed_node())
+        metadata = click.get_current_context().obj
+        project = Path(getattr(metadata, "project_path", Path.cwd()))
+        report_failure(error, failed_node(), log_file=project / FAILURE_LOG)
         sys.exit(1)
 
 

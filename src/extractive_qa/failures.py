@@ -1,10 +1,10 @@
 """A failed run ends with its cause, not with a few hundred lines of traceback.
 
-``report_failure`` writes the traceback to the log file of
-``conf/logging.yml`` (at debug level, which the console does not show) and
-prints a short block to stderr whose last lines are the exception type, the
-node it happened in and its message, which says what to fix. Set
-``EXTRACTIVE_QA_TRACEBACK=1`` to have the traceback printed as well.
+``report_failure`` appends the traceback to a log file (``logs/failures.log``
+for ``kedro run``), logs it at debug level, and prints a short block to stderr
+whose last lines are the exception type, the node it happened in and its
+message, which says what to fix. Set ``EXTRACTIVE_QA_TRACEBACK=1`` to have the
+traceback printed as well.
 
 ``plain_console_when_piped`` swaps the Rich console handler for plain
 one-line records when output goes to a file or a pipe (CI, ``> run.log``),
@@ -16,7 +16,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 import traceback
+from pathlib import Path
 from typing import TextIO
 
 import rich.logging
@@ -38,15 +40,6 @@ def failed_node() -> str | None:
     return _failed_node[0] if _failed_node else None
 
 
-def _log_files() -> list[str]:
-    """The files the root logger writes to."""
-    return [
-        handler.baseFilename
-        for handler in logging.getLogger().handlers
-        if isinstance(handler, logging.FileHandler)
-    ]
-
-
 def traceback_wanted() -> bool:
     return os.environ.get(TRACEBACK_ENV, "").lower() in ("1", "true", "yes", "on")
 
@@ -59,20 +52,37 @@ def failure_summary(error: BaseException, node: str | None = None) -> str:
     return f"Run failed{where}: {kind}\n{message}"
 
 
+def write_traceback(error: BaseException, node: str | None, log_file: Path) -> None:
+    """Append the failure, with its traceback, to ``log_file``."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    header = f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} " + " ".join(sys.argv)
+    with log_file.open("a", encoding="utf-8") as file:
+        file.write(f"{header}\n{failure_summary(error, node)}\n\n")
+        file.write("".join(traceback.format_exception(error)))
+        file.write("\n")
+
+
 def report_failure(
-    error: BaseException, node: str | None = None, stream: TextIO | None = None
+    error: BaseException,
+    node: str | None = None,
+    stream: TextIO | None = None,
+    log_file: Path | None = None,
 ) -> None:
-    """Log the traceback at debug level (the log file), then print the cause."""
+    """Keep the traceback (``log_file``, debug log), then print the cause."""
     stream = stream or sys.stderr
     logger.debug("run failed%s", f" in node {node}" if node else "", exc_info=error)
     lines = []
     if traceback_wanted():
         lines.append("".join(traceback.format_exception(error)).rstrip())
     else:
-        files = _log_files()
+        try:
+            if log_file is not None:
+                write_traceback(error, node, log_file)
+        except OSError:
+            log_file = None
         lines.append(
-            f"The full traceback is in {files[0]}; {TRACEBACK_ENV}=1 prints it."
-            if files
+            f"The full traceback is in {log_file}; {TRACEBACK_ENV}=1 prints it."
+            if log_file is not None
             else f"{TRACEBACK_ENV}=1 prints the full traceback."
         )
     lines.append(failure_summary(error, node))

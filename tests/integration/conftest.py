@@ -66,8 +66,6 @@ def copy_project(root: Path) -> Path:
         root / "data" / "01_raw" / "questions.jsonl",
     )
     (root / "conf" / "local").mkdir(exist_ok=True)
-    # conf/logging.yml writes logs/extractive_qa.log.
-    (root / "logs").mkdir(exist_ok=True)
     (root / "src").mkdir()
     reduced = root / "conf" / "reduced"
     reduced.mkdir()

@@ -43,7 +43,7 @@ def test_max_answer_length_zero_stops_before_any_node(
         "Fix them in conf/<env>/parameters*.yml or in this command's --params.",
     ]
     assert "Traceback" not in run.stderr
-    log = (reduced_project / "logs/extractive_qa.log").read_text()
+    log = (reduced_project / "logs/failures.log").read_text()
     assert "Traceback (most recent call last)" in log
     assert "Running node" not in run.stdout + run.stderr
     assert snapshot(reduced_project / "data") == before

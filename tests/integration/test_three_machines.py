@@ -171,8 +171,9 @@ def test_report_refuses_features_rebuilt_after_training(
     )
     assert refused.returncode != 0
     assert "StaleArtifactError" in refused.stderr
-    assert "max_length: 256 vs 384" in refused.stderr or (
-        "max_length: 384 vs 256" in refused.stderr
+    assert (
+        "validation_features is stale: made with tokenization.max_length: "
+        "256 -> 384." in refused.stderr
     )
     assert bucket.cat(f"{STORAGE}/08_reporting/metrics.json") == metrics_before
 

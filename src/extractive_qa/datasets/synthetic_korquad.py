@@ -50,6 +50,8 @@ class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
             filepath=filepath, save_args={"ensure_ascii": False, "indent": 1}
         )
         self._filepath = filepath
+        # The file's filesystem and path, for stamps and source fingerprints.
+        self._fs, self._path = self._json._fs, str(self._json._filepath)
         self._generation = {
             "split": split,
             "n_questions": n_questions,
