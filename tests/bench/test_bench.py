@@ -101,7 +101,11 @@ def report(inputs: dict, tmp_path_factory: pytest.TempPathFactory) -> Path:
         "tokenization": TOKENIZATION,
         "training": TRAINING,
         "inference": {"batch_size": 8, "device": "cpu"},
-        "postprocessing": {"n_best_size": 20, "max_answer_length": 30},
+        "postprocessing": {
+            "n_best_size": 20,
+            "max_answer_length": 30,
+            "null_score_diff_threshold": 0.0,
+        },
         "bench": {
             "n_train_examples": None,
             "n_validation_examples": None,

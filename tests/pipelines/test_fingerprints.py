@@ -18,7 +18,11 @@ from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
 TOKENIZATION = {"max_length": 32, "doc_stride": 8, "max_query_length": 16}
 TOKENIZATION["chunk_size"] = 1000
-POSTPROCESSING = {"n_best_size": 5, "max_answer_length": 10}
+POSTPROCESSING = {
+    "n_best_size": 5,
+    "max_answer_length": 10,
+    "null_score_diff_threshold": 0.0,
+}
 INFERENCE = {"batch_size": 4, "device": "cpu"}
 CONTEXT = "김민수는 1932년에 부산에서 태어났다."
 

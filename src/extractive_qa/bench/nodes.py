@@ -25,11 +25,42 @@ from extractive_qa.bench.recipes import (
 )
 from extractive_qa.bench.report import StageRow, markdown_table
 from extractive_qa.pipelines.evaluation.nodes import score
-from extractive_qa.pipelines.inference.nodes import postprocess, predict
-from extractive_qa.pipelines.training.sampling import bucket_batches, trainer_sampling
+from extractive_qa.qa.decoding import decode_answers, predict_logits
+from extractive_qa.qa.spans import SpanSettings
 from extractive_qa.qa_model import QAModel
+from extractive_qa.training.sampling import bucket_batches, trainer_sampling
 
 logger = logging.getLogger(__name__)
+
+
+def predict(
+    features: datasets.Dataset, model: QAModel, inference: dict[str, Any]
+) -> datasets.Dataset:
+    """The project's prediction, with the ``inference`` parameters."""
+    return predict_logits(
+        features, model, batch_size=inference["batch_size"], device=inference["device"]
+    )
+
+
+def postprocess(
+    examples: datasets.Dataset,
+    features: datasets.Dataset,
+    logits: datasets.Dataset,
+    postprocessing: dict[str, Any],
+) -> dict[str, str]:
+    """The project's post-processing (SQuAD v1), with the ``postprocessing``
+    parameters."""
+    settings = SpanSettings(
+        postprocessing["n_best_size"], postprocessing["max_answer_length"]
+    )
+    return decode_answers(
+        examples,
+        features,
+        logits,
+        settings,
+        False,
+        postprocessing["null_score_diff_threshold"],
+    )
 
 
 @dataclass(frozen=True)

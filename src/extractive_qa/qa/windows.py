@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -247,4 +248,13 @@ def context_offsets(windows: TokenizedWindows) -> pa.Array:
     return pa.ListArray.from_arrays(
         pa.array(np.append(windows.window_starts, n_tokens).astype(np.int32)),
         pairs,
+    )
+
+
+def window_settings(tokenization: dict[str, Any]) -> WindowSettings:
+    """The ``tokenization`` parameter group as settings."""
+    return WindowSettings(
+        max_length=tokenization["max_length"],
+        doc_stride=tokenization["doc_stride"],
+        max_query_length=tokenization["max_query_length"],
     )

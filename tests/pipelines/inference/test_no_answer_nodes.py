@@ -14,7 +14,11 @@ LOW = -10.0
 CONTEXT = "서울은 대한민국의 수도이다."
 # [CLS] q [SEP] 서울 은 대한민국의 [SEP]; offsets null outside the context.
 OFFSETS = [None, None, None, [0, 2], [2, 3], [4, 9], None]
-POSTPROCESSING = {"n_best_size": 3, "max_answer_length": 5}
+POSTPROCESSING = {
+    "n_best_size": 3,
+    "max_answer_length": 5,
+    "null_score_diff_threshold": 0.0,
+}
 
 
 @pytest.fixture

@@ -21,7 +21,11 @@ TOKENIZATION = {
     "chunk_size": 1000,
 }
 INFERENCE = {"batch_size": 2, "device": "cpu"}
-POSTPROCESSING = {"n_best_size": 5, "max_answer_length": 10}
+POSTPROCESSING = {
+    "n_best_size": 5,
+    "max_answer_length": 10,
+    "null_score_diff_threshold": 0.0,
+}
 
 EXAMPLES = [
     ("short", "서울은 대한민국의 수도이다.", "대한민국의 수도는 어디인가?"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from extractive_qa.pipelines.training.checkpoints import last_complete_checkpoint
+from extractive_qa.training.checkpoints import last_complete_checkpoint
 
 
 def checkpoint(run_dir: Path, step: int, state: str | None) -> Path:

@@ -8,9 +8,9 @@ from typing import Any
 import datasets
 import pandas as pd
 
-from extractive_qa.pipelines.features.nodes import window_settings
 from extractive_qa.qa.answering import QUESTION_FEATURES, answer_questions
 from extractive_qa.qa.spans import SpanSettings
+from extractive_qa.qa.windows import window_settings
 from extractive_qa.qa_model import QAModel
 
 ANSWER_COLUMNS = ("id", "question", "answer", "score", "answer_start", "answer_end")

@@ -12,18 +12,9 @@ from transformers import PreTrainedTokenizerBase
 
 from extractive_qa.qa.features import build_train_features, build_validation_features
 from extractive_qa.qa.fingerprint import feature_fingerprint, stamp
-from extractive_qa.qa.windows import WindowSettings, question_lengths
+from extractive_qa.qa.windows import question_lengths, window_settings
 
 logger = logging.getLogger(__name__)
-
-
-def window_settings(tokenization: dict[str, Any]) -> WindowSettings:
-    """The ``tokenization`` parameter group as settings."""
-    return WindowSettings(
-        max_length=tokenization["max_length"],
-        doc_stride=tokenization["doc_stride"],
-        max_query_length=tokenization["max_query_length"],
-    )
 
 
 def count_long_questions(

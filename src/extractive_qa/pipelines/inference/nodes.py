@@ -1,4 +1,5 @@
-"""Predict span logits for the validation windows and turn them into answers."""
+"""Predict span logits for the validation windows and turn them into answers,
+through ``extractive_qa.qa.decoding``."""
 
 from __future__ import annotations
 
@@ -6,18 +7,8 @@ from typing import Any
 
 import datasets
 
-from extractive_qa.qa.fingerprint import (
-    check_same,
-    check_value,
-    examples_fingerprint,
-    read_stamp,
-    stamp,
-    tokenizer_fingerprint,
-)
-from extractive_qa.qa.inference import predict_window_logits
-from extractive_qa.qa.nbest import answers_with_null, nbest_records, rank_spans
-from extractive_qa.qa.spans import SpanSettings, best_spans, window_arrays
-from extractive_qa.qa.tables import arrow_columns, column_list
+from extractive_qa.qa.decoding import decode_answers, predict_logits, ranked_answers
+from extractive_qa.qa.spans import SpanSettings
 from extractive_qa.qa_model import QAModel
 
 
@@ -27,26 +18,12 @@ def predict(
     inference: dict[str, Any],
 ) -> datasets.Dataset:
     """Validation windows + fine-tuned model -> start/end logits per window."""
-    fingerprint = read_stamp(validation_features)
-    check_value(
-        "tokenizer",
-        "validation_features",
-        fingerprint and fingerprint.tokenizer,
-        "fine_tuned_model",
-        tokenizer_fingerprint(fine_tuned_model.tokenizer),
-        "Rebuild the windows with the model's tokenizer: "
-        "`kedro run --from-nodes=tokenize_validation`.",
-    )
-    logits = predict_window_logits(
-        fine_tuned_model.model,
+    return predict_logits(
         validation_features,
-        pad_token_id=fine_tuned_model.tokenizer.pad_token_id,
+        fine_tuned_model,
         batch_size=inference["batch_size"],
         device=inference["device"],
     )
-    if fingerprint is not None:
-        stamp(logits, fingerprint)
-    return logits
 
 
 def span_settings(postprocessing: dict[str, Any]) -> SpanSettings:
@@ -57,11 +34,6 @@ def span_settings(postprocessing: dict[str, Any]) -> SpanSettings:
     )
 
 
-def _contexts(examples: datasets.Dataset) -> dict[str, str]:
-    table = arrow_columns(examples, ["id", "context"])
-    return dict(zip(table["id"].to_pylist(), table["context"].to_pylist(), strict=True))
-
-
 def postprocess(
     validation_examples: datasets.Dataset,
     validation_features: datasets.Dataset,
@@ -69,37 +41,15 @@ def postprocess(
     postprocessing: dict[str, Any],
     version_2_with_negative: bool = False,
 ) -> dict[str, str]:
-    """Examples, windows and their logits -> ``{example id: answer text}``.
-
-    With ``version_2_with_negative`` the answer is "" when the null score beats
-    the best span by more than ``postprocessing.null_score_diff_threshold``.
-    """
-    check_inputs_match(validation_examples, validation_features, validation_logits)
-    settings = span_settings(postprocessing)
-    windows = window_arrays(validation_features, validation_logits)
-    contexts = _contexts(validation_examples)
-    if version_2_with_negative:
-        ranked = rank_spans(
-            column_list(validation_examples, "id"),
-            column_list(validation_features, "example_id"),
-            windows,
-            settings,
-        )
-        return answers_with_null(
-            ranked, contexts, postprocessing.get("null_score_diff_threshold", 0.0)
-        )
-    spans = best_spans(
-        column_list(validation_examples, "id"),
-        column_list(validation_features, "example_id"),
-        windows,
-        settings,
+    """Examples, windows and their logits -> ``{example id: answer text}``."""
+    return decode_answers(
+        validation_examples,
+        validation_features,
+        validation_logits,
+        span_settings(postprocessing),
+        version_2_with_negative,
+        postprocessing["null_score_diff_threshold"],
     )
-    return {
-        example_id: ""
-        if span is None
-        else contexts[example_id][span.char_start : span.char_end]
-        for example_id, span in spans.items()
-    }
 
 
 def rank_answers(
@@ -109,57 +59,12 @@ def rank_answers(
     postprocessing: dict[str, Any],
     version_2_with_negative: bool = False,
 ) -> dict[str, dict]:
-    """Examples, windows and logits -> ``validation_nbest`` (top answers with
-    offsets, score, probability) and ``validation_null_odds`` (null score minus
-    best span score; null when no span is valid)."""
-    check_inputs_match(validation_examples, validation_features, validation_logits)
-    settings = span_settings(postprocessing)
-    windows = window_arrays(validation_features, validation_logits)
-    contexts = _contexts(validation_examples)
-    ranked = rank_spans(
-        column_list(validation_examples, "id"),
-        column_list(validation_features, "example_id"),
-        windows,
-        settings,
-    )
-    nbest = {
-        example_id: nbest_records(
-            candidates,
-            contexts[example_id],
-            settings.n_best_size,
-            with_null=version_2_with_negative,
-        )
-        for example_id, candidates in ranked.items()
-    }
-    null_odds = {
-        example_id: candidates.null_odds if candidates.spans else None
-        for example_id, candidates in ranked.items()
-    }
-    return {"validation_nbest": nbest, "validation_null_odds": null_odds}
-
-
-def check_inputs_match(
-    validation_examples: datasets.Dataset,
-    validation_features: datasets.Dataset,
-    validation_logits: datasets.Dataset,
-) -> None:
-    """Stop when the logits were predicted for other windows, or the windows
-    were cut from other examples."""
-    features_fingerprint = read_stamp(validation_features)
-    check_same(
-        "validation_logits",
-        read_stamp(validation_logits),
-        "validation_features",
-        features_fingerprint,
-        "The logits were predicted for other windows; rerun "
-        "`kedro run --from-nodes=predict`.",
-    )
-    check_value(
-        "examples",
-        "validation_features",
-        features_fingerprint and features_fingerprint.examples,
-        "validation_examples",
-        examples_fingerprint(validation_examples),
-        "The windows were cut from other examples; rerun "
-        "`kedro run --from-nodes=tokenize_validation`.",
+    """Examples, windows and logits -> ``validation_nbest`` and
+    ``validation_null_odds``."""
+    return ranked_answers(
+        validation_examples,
+        validation_features,
+        validation_logits,
+        span_settings(postprocessing),
+        version_2_with_negative,
     )

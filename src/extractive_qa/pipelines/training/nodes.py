@@ -18,18 +18,6 @@ from transformers import (
 from extractive_qa.checkpoint_store import CheckpointFolder, RemoteCheckpoints
 from extractive_qa.demo.synthetic import inventory_characters
 from extractive_qa.demo.tiny_model import build_tiny_electra, train_wordpiece_tokenizer
-from extractive_qa.pipelines.training.checkpoints import (
-    last_complete_checkpoint,
-    note_other_runs,
-    run_directory,
-    run_fingerprint,
-)
-from extractive_qa.pipelines.training.evaluation import (
-    SpanEvaluation,
-    SpanEvaluationTrainer,
-    training_curve,
-)
-from extractive_qa.pipelines.training.sampling import bucket_batches, trainer_sampling
 from extractive_qa.qa.batching import WindowCollator
 from extractive_qa.qa.fingerprint import (
     check_value,
@@ -39,6 +27,18 @@ from extractive_qa.qa.fingerprint import (
 )
 from extractive_qa.qa.inference import pick_device
 from extractive_qa.qa_model import QAModel, checkpoint_folder_problem, load_qa_weights
+from extractive_qa.training.checkpoints import (
+    last_complete_checkpoint,
+    note_other_runs,
+    run_directory,
+    run_fingerprint,
+)
+from extractive_qa.training.evaluation import (
+    SpanEvaluation,
+    SpanEvaluationTrainer,
+    training_curve,
+)
+from extractive_qa.training.sampling import bucket_batches, trainer_sampling
 
 logger = logging.getLogger(__name__)
 

@@ -27,9 +27,10 @@ from extractive_qa.metrics.scoring import (
     squad_f1,
 )
 from extractive_qa.metrics.scoring_v2 import score_with_no_answer
-from extractive_qa.pipelines.inference.nodes import postprocess, predict
-from extractive_qa.pipelines.training.sampling import LengthBucketTrainer
+from extractive_qa.qa.decoding import decode_answers, predict_logits
+from extractive_qa.qa.spans import SpanSettings
 from extractive_qa.qa_model import QAModel
+from extractive_qa.training.sampling import LengthBucketTrainer
 
 logger = logging.getLogger(__name__)
 
@@ -63,20 +64,23 @@ class SpanEvaluation:
 
 
 def span_scores(model: PreTrainedModel, evaluation: SpanEvaluation) -> QAScores:
-    """EM and F1 (percent) of the model's answers, through the pipeline's own
-    ``predict`` and ``postprocess``; an unanswerable question expects ""."""
-    logits = predict(
+    """EM and F1 (percent) of the model's answers, decoded the way the predict
+    and postprocess nodes decode; an unanswerable question expects ""."""
+    logits = predict_logits(
         evaluation.features,
         QAModel(model=model, tokenizer=evaluation.tokenizer),
+        batch_size=evaluation.batch_size,
         # The model stays where the Trainer put it.
-        {"batch_size": evaluation.batch_size, "device": str(model.device)},
+        device=str(model.device),
     )
-    answers = postprocess(
+    settings = evaluation.postprocessing
+    answers = decode_answers(
         evaluation.examples,
         evaluation.features,
         logits,
-        evaluation.postprocessing,
+        SpanSettings(settings["n_best_size"], settings["max_answer_length"]),
         evaluation.version_2_with_negative,
+        settings["null_score_diff_threshold"],
     )
     examples = evaluation.examples
     predictions = [{"id": i, "prediction_text": answers[i]} for i in examples["id"]]
