@@ -18,7 +18,7 @@ from kedro_datasets.huggingface import HFDataset
 from extractive_qa.datasets.hub_split import HubSplitDataset, local_file_param
 from extractive_qa.datasets.squad_json import MalformedSourceError
 from extractive_qa.failures import note_failed_node
-from extractive_qa.qa_model import QAModel, looks_like_path
+from extractive_qa.qa_model import QAModel, hub_offline, looks_like_path
 from extractive_qa.records.shapes import SourceRecordsError, container_problem
 
 logger = logging.getLogger(__name__)
@@ -142,10 +142,6 @@ def without_hub_advice(
     )
 
 
-def _offline_mode() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-
-
 class HubAccessCheck:
     """Before a run, check the hub is reachable if the run needs it."""
 
@@ -154,7 +150,7 @@ class HubAccessCheck:
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any
     ) -> None:
         needs = hub_needs(pipeline, catalog)
-        if not needs or _offline_mode():
+        if not needs or hub_offline():
             # In offline mode the libraries read their local cache and say
             # themselves what is missing from it.
             return

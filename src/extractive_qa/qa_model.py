@@ -96,12 +96,17 @@ def _remote_code_problem(folder: Path) -> ModelSourceError | None:
     )
 
 
+def hub_offline() -> bool:
+    """Whether ``HF_HUB_OFFLINE`` is set (read now, not at import)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+
+
 def offline_cache_problem(source: str) -> ModelSourceError | None:
     """Under ``HF_HUB_OFFLINE``, a hub id whose config is not in the local
     Hugging Face cache (from_pretrained would only say it could not connect)."""
     if Path(source).expanduser().exists() or looks_like_path(source):
         return None
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() not in ("1", "true", "yes", "on"):
+    if not hub_offline():
         return None
     try:
         cached = try_to_load_from_cache(repo_id=source, filename="config.json")

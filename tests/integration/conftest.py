@@ -47,6 +47,15 @@ REDUCED_PARAMETERS = {
 }
 
 
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``folder``: size and modification time in ns."""
+    return {
+        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
 def copy_project(root: Path) -> Path:
     """The repository's conf, example questions and notebooks under ``root``,
     plus the ``reduced`` environment; the package is the installed one."""

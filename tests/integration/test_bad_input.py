@@ -15,6 +15,8 @@ import pytest
 
 from extractive_qa.demo.synthetic import generate_korquad
 
+from .conftest import snapshot
+
 pytestmark = pytest.mark.slow
 
 VALIDATION_FILE = "data/01_raw/validation.json"
@@ -35,14 +37,6 @@ CATALOG = {
 
 def good_validation() -> dict:
     return generate_korquad(split="validation", n_questions=20, seed=13)
-
-
-def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    return {
-        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
-        for path in folder.rglob("*")
-        if path.is_file()
-    }
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-
-def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    """Every file under ``folder``: size and modification time in ns."""
-    return {
-        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
-        for path in folder.rglob("*")
-        if path.is_file()
-    }
+from .conftest import snapshot
 
 
 def test_max_answer_length_zero_stops_before_any_node(

@@ -20,7 +20,7 @@ from kedro.framework.startup import bootstrap_project
 
 from extractive_qa.pipeline_registry import register_pipelines
 
-from .conftest import copy_project
+from .conftest import copy_project, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -48,14 +48,6 @@ def kedro(
         capture_output=True,
         text=True,
     )
-
-
-def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    return {
-        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
-        for path in folder.rglob("*")
-        if path.is_file()
-    }
 
 
 def ran_nodes(output: str) -> set[str]:

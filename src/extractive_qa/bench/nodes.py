@@ -24,9 +24,9 @@ from extractive_qa.bench.recipes import (
     train_project,
 )
 from extractive_qa.bench.report import StageRow, markdown_table
-from extractive_qa.pipelines.evaluation.nodes import score
+from extractive_qa.metrics.report import score_answers as score
 from extractive_qa.qa.decoding import decode_answers, predict_logits
-from extractive_qa.qa.spans import SpanSettings
+from extractive_qa.qa.spans import span_settings
 from extractive_qa.qa_model import QAModel
 from extractive_qa.training.sampling import bucket_batches, trainer_sampling
 
@@ -50,14 +50,11 @@ def postprocess(
 ) -> dict[str, str]:
     """The project's post-processing (SQuAD v1), with the ``postprocessing``
     parameters."""
-    settings = SpanSettings(
-        postprocessing["n_best_size"], postprocessing["max_answer_length"]
-    )
     return decode_answers(
         examples,
         features,
         logits,
-        settings,
+        span_settings(postprocessing),
         False,
         postprocessing["null_score_diff_threshold"],
     )

@@ -15,11 +15,12 @@ from transformers import (
 )
 
 from extractive_qa.bench import reference
-from extractive_qa.pipelines.features.nodes import tokenize_train, tokenize_validation
-from extractive_qa.pipelines.training.nodes import optimisation_arguments
 from extractive_qa.qa.batching import WindowCollator
+from extractive_qa.qa.feature_sets import train_windows as tokenize_train
+from extractive_qa.qa.feature_sets import validation_windows as tokenize_validation
 from extractive_qa.qa.fingerprint import read_stamp, stamp
 from extractive_qa.qa.windows import window_settings
+from extractive_qa.training.arguments import optimisation_arguments
 from extractive_qa.training.sampling import LengthBucketTrainer
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import datasets
 import numpy as np
@@ -326,3 +327,11 @@ def best_spans(
             char_end=int(char_end[window]),
         )
     return best
+
+
+def span_settings(postprocessing: dict[str, Any]) -> SpanSettings:
+    """The ``postprocessing`` parameter group as span settings."""
+    return SpanSettings(
+        n_best_size=postprocessing["n_best_size"],
+        max_answer_length=postprocessing["max_answer_length"],
+    )

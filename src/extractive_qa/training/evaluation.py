@@ -28,7 +28,7 @@ from extractive_qa.metrics.scoring import (
 )
 from extractive_qa.metrics.scoring_v2 import score_with_no_answer
 from extractive_qa.qa.decoding import decode_answers, predict_logits
-from extractive_qa.qa.spans import SpanSettings
+from extractive_qa.qa.spans import span_settings
 from extractive_qa.qa_model import QAModel
 from extractive_qa.training.sampling import LengthBucketTrainer
 
@@ -73,14 +73,13 @@ def span_scores(model: PreTrainedModel, evaluation: SpanEvaluation) -> QAScores:
         # The model stays where the Trainer put it.
         device=str(model.device),
     )
-    settings = evaluation.postprocessing
     answers = decode_answers(
         evaluation.examples,
         evaluation.features,
         logits,
-        SpanSettings(settings["n_best_size"], settings["max_answer_length"]),
+        span_settings(evaluation.postprocessing),
         evaluation.version_2_with_negative,
-        settings["null_score_diff_threshold"],
+        evaluation.postprocessing["null_score_diff_threshold"],
     )
     examples = evaluation.examples
     predictions = [{"id": i, "prediction_text": answers[i]} for i in examples["id"]]

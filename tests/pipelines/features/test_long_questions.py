@@ -6,11 +6,8 @@ import logging
 
 import datasets
 
-from extractive_qa.pipelines.features.nodes import (
-    count_long_questions,
-    tokenize_train,
-    tokenize_validation,
-)
+from extractive_qa.pipelines.features.nodes import tokenize_train, tokenize_validation
+from extractive_qa.qa.feature_sets import count_long_questions
 from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
 TOKENIZATION = {

@@ -9,7 +9,7 @@ import datasets
 import pandas as pd
 
 from extractive_qa.qa.answering import QUESTION_FEATURES, answer_questions
-from extractive_qa.qa.spans import SpanSettings
+from extractive_qa.qa.spans import span_settings
 from extractive_qa.qa.windows import window_settings
 from extractive_qa.qa_model import QAModel
 
@@ -74,10 +74,7 @@ def answer(
         to_question_dataset(questions),
         fine_tuned_model,
         window_settings(tokenization),
-        SpanSettings(
-            n_best_size=postprocessing["n_best_size"],
-            max_answer_length=postprocessing["max_answer_length"],
-        ),
+        span_settings(postprocessing),
         batch_size=inference["batch_size"],
         device=inference["device"],
     )

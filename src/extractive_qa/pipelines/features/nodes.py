@@ -1,50 +1,13 @@
-"""Tokenize examples into windows: the feature sets the model trains and predicts on."""
+"""Tokenize examples into windows, through ``extractive_qa.qa.feature_sets``."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
 from typing import Any
 
 import datasets
-import numpy as np
 from transformers import PreTrainedTokenizerBase
 
-from extractive_qa.qa.features import build_train_features, build_validation_features
-from extractive_qa.qa.fingerprint import feature_fingerprint, stamp
-from extractive_qa.qa.windows import question_lengths, window_settings
-
-logger = logging.getLogger(__name__)
-
-
-def count_long_questions(
-    tokenizer: PreTrainedTokenizerBase, questions: Sequence[str], limit: int
-) -> int:
-    """How many questions are longer than ``limit`` tokens (and so get cut)."""
-    lengths = question_lengths(tokenizer, [q.lstrip() for q in questions])
-    return int(np.sum(lengths > limit))
-
-
-def _report_long_questions(
-    split: str,
-    examples: datasets.Dataset,
-    tokenizer: PreTrainedTokenizerBase,
-    limit: int,
-) -> None:
-    # [:] reads the column in one call instead of row by row.
-    n_long = count_long_questions(tokenizer, examples["question"][:], limit)
-    if n_long:
-        logger.warning(
-            "%s: %d of %d questions are longer than max_query_length (%d tokens) "
-            "and were cut to it; raise tokenization.max_query_length to keep more "
-            "of them.",
-            split,
-            n_long,
-            len(examples),
-            limit,
-        )
-    else:
-        logger.info("%s: no question is longer than %d tokens", split, limit)
+from extractive_qa.qa.feature_sets import train_windows, validation_windows
 
 
 def tokenize_train(
@@ -53,15 +16,7 @@ def tokenize_train(
     tokenization: dict[str, Any],
 ) -> datasets.Dataset:
     """Training examples -> labelled windows (start/end token of the answer)."""
-    settings = window_settings(tokenization)
-    _report_long_questions(
-        "train_examples", train_examples, tokenizer, settings.max_query_length
-    )
-    features = build_train_features(
-        train_examples, tokenizer, settings, chunk_size=tokenization["chunk_size"]
-    )
-    stamp(features, feature_fingerprint(train_examples, tokenizer, settings))
-    return features
+    return train_windows(train_examples, tokenizer, tokenization)
 
 
 def tokenize_validation(
@@ -70,12 +25,4 @@ def tokenize_validation(
     tokenization: dict[str, Any],
 ) -> datasets.Dataset:
     """Validation examples -> windows with example ids and context offsets."""
-    settings = window_settings(tokenization)
-    _report_long_questions(
-        "validation_examples", validation_examples, tokenizer, settings.max_query_length
-    )
-    features = build_validation_features(
-        validation_examples, tokenizer, settings, chunk_size=tokenization["chunk_size"]
-    )
-    stamp(features, feature_fingerprint(validation_examples, tokenizer, settings))
-    return features
+    return validation_windows(validation_examples, tokenizer, tokenization)

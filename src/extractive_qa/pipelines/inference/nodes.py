@@ -8,7 +8,7 @@ from typing import Any
 import datasets
 
 from extractive_qa.qa.decoding import decode_answers, predict_logits, ranked_answers
-from extractive_qa.qa.spans import SpanSettings
+from extractive_qa.qa.spans import span_settings
 from extractive_qa.qa_model import QAModel
 
 
@@ -23,14 +23,6 @@ def predict(
         fine_tuned_model,
         batch_size=inference["batch_size"],
         device=inference["device"],
-    )
-
-
-def span_settings(postprocessing: dict[str, Any]) -> SpanSettings:
-    """The ``postprocessing`` parameter group as span settings."""
-    return SpanSettings(
-        n_best_size=postprocessing["n_best_size"],
-        max_answer_length=postprocessing["max_answer_length"],
     )
 
 

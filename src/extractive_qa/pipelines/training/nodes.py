@@ -27,6 +27,7 @@ from extractive_qa.qa.fingerprint import (
 )
 from extractive_qa.qa.inference import pick_device
 from extractive_qa.qa_model import QAModel, checkpoint_folder_problem, load_qa_weights
+from extractive_qa.training.arguments import optimisation_arguments
 from extractive_qa.training.checkpoints import (
     last_complete_checkpoint,
     note_other_runs,
@@ -103,24 +104,6 @@ def prepare_model(
         len(qa_model.tokenizer),
     )
     return {"tokenizer": qa_model.tokenizer, "base_model": qa_model}
-
-
-def optimisation_arguments(training: dict[str, Any]) -> dict[str, Any]:
-    """The ``TrainingArguments`` that decide what is learnt and how it is
-    logged, shared by ``fine_tune`` and both recipes of the benchmark."""
-    return {
-        "learning_rate": training["learning_rate"],
-        "num_train_epochs": training["num_train_epochs"],
-        "per_device_train_batch_size": training["batch_size"],
-        "weight_decay": training["weight_decay"],
-        "warmup_steps": training["warmup_ratio"],
-        "lr_scheduler_type": training["lr_scheduler_type"],
-        "seed": training["seed"],
-        "data_seed": training["seed"],
-        "logging_steps": training["logging_steps"],
-        "report_to": [],
-        "dataloader_num_workers": training["dataloader_num_workers"],
-    }
 
 
 def training_arguments(training: dict[str, Any], output_dir: str) -> TrainingArguments:
