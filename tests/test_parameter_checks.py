@@ -23,7 +23,7 @@ def parameters(env: str = "base", **runtime: dict) -> dict:
     return loader["parameters"]
 
 
-@pytest.mark.parametrize("env", ["base", "korquad", "squad_v2", "gpu"])
+@pytest.mark.parametrize("env", ["base", "korquad", "squad_v2"])
 def test_every_shipped_environment_passes(env: str) -> None:
     check_parameters(parameters(env))
 

@@ -11,8 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from kedro.config import OmegaConfigLoader
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+
+from extractive_qa.settings import CONFIG_LOADER_ARGS
 
 REPO = Path(__file__).resolve().parents[1]
 REDUCED_SIZES = {"raw_train": 300, "raw_validation": 60}
@@ -38,12 +41,17 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "conf" / "local").mkdir(exist_ok=True)
     (root / "src").mkdir()
     shipped = REPO / "conf" / "squad_v2"
-    catalog = yaml.safe_load((shipped / "catalog.yml").read_text(encoding="utf-8"))
+    # The raw entries as squad_v2 resolves them (its globals name the files).
+    resolved = OmegaConfigLoader(
+        str(REPO / "conf"), env="squad_v2", **CONFIG_LOADER_ARGS
+    )["catalog"]
+    catalog = {name: resolved[name] for name in REDUCED_SIZES}
     for name, n_questions in REDUCED_SIZES.items():
         catalog[name]["n_questions"] = n_questions
     parameters = yaml.safe_load((shipped / "parameters.yml").read_text())
     reduced = root / "conf" / "reduced_v2"
     reduced.mkdir()
+    shutil.copy(shipped / "globals.yml", reduced / "globals.yml")
     (reduced / "catalog.yml").write_text(yaml.safe_dump(catalog))
     (reduced / "parameters.yml").write_text(
         yaml.safe_dump(parameters | REDUCED_PARAMETERS)

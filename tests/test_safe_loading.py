@@ -58,9 +58,7 @@ def test_catalog_cannot_turn_pickle_loading_back_on(tmp_path, pickle_only_checkp
 
 
 def test_remote_code_is_off_by_default():
-    parameters = yaml.safe_load(
-        (REPO / "conf/base/parameters_training.yml").read_text()
-    )
+    parameters = yaml.safe_load((REPO / "conf/base/parameters_model.yml").read_text())
     assert parameters["model"]["trust_remote_code"] is False
     assert QAModelDataset(filepath="x")._describe()["load_args"] == {
         "use_safetensors": True,

@@ -62,16 +62,23 @@ class MainProcessSaves:
     CUDA, several processes train together on the CPU (gloo)."""
 
     @hook_impl
-    def after_catalog_created(self, catalog: Any) -> None:
+    def after_catalog_created(self) -> None:
         if world_size() > 1 and not torch.cuda.is_available():
             os.environ.setdefault("ACCELERATE_USE_CPU", "true")
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
+        # Here rather than once the catalog exists: entries made by a dataset
+        # factory ("{split}_features") exist only once a pipeline names them.
         rank = process_rank()
         if rank == 0:
             return
         wrapped = []
-        for name in list(catalog.keys()):
-            dataset = catalog[name]
-            if isinstance(dataset, MemoryDataset) or name.startswith("params:"):
+        for name in sorted(pipeline.datasets()):
+            if name.startswith("params:") or name not in catalog:
+                continue
+            dataset = catalog.get(name)
+            if isinstance(dataset, MemoryDataset | MainProcessOnly):
                 continue
             catalog[name] = MainProcessOnly(dataset, name)
             wrapped.append(name)

@@ -132,6 +132,10 @@ class ErrorAnalysis(_Group):
         return self
 
 
+class Task(_Group):
+    version_2_with_negative: bool
+
+
 class Hub(_Group):
     push_to_hub: bool
     repo_id: str | None
@@ -156,7 +160,7 @@ class Parameters(_Group):
     training: Training | None = None
     inference: Inference | None = None
     postprocessing: Postprocessing | None = None
-    version_2_with_negative: bool | None = None
+    task: Task | None = None
     error_analysis: ErrorAnalysis | None = None
     hub: Hub | None = None
     bench: Bench | None = None

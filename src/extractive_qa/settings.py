@@ -18,18 +18,19 @@ from extractive_qa.run_lock import StorageLock
 from extractive_qa.sharing import HubCredentials
 
 # Kedro calls the hooks of one event in the reverse order of this tuple: the
-# parameters are checked before anything else looks at them, the storage lock
-# is taken once every check before the run has passed, and the failed node is
-# noted before a hook raises again.
+# parameters are checked before anything else looks at them, saves are turned
+# off on secondary torchrun ranks before any hook reads the catalog's entries,
+# the storage lock is taken once every check before the run has passed, and
+# the failed node is noted before a hook raises again.
 HOOKS = (
     StorageLock(),
     HubAccessCheck(),
     RawSourceCheck(),
     NodeTimer(),
     HubCredentials(),
-    MainProcessSaves(),
     StampHooks(),
     CheckpointCleanup(),
+    MainProcessSaves(),
     ParameterCheck(),
     FailedNode(),
 )

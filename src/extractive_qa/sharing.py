@@ -1,9 +1,9 @@
 """Hub credentials for ``push_to_hub``: found once per run, never logged or written.
 
-The token comes from ``conf/local/credentials.yml`` (``huggingface: {token: ...}``)
-or, failing that, the ``HF_TOKEN`` environment variable. A hook hands it to the
-pipeline as the in-memory catalog entry ``hub_token`` (an empty string when there
-is none), so the node gets it as an argument instead of reading files itself.
+The token comes from the ``HF_TOKEN`` environment variable, or from the run
+environment's ``credentials.yml`` (``huggingface: {token: ...}``), which a hook
+copies into ``HF_TOKEN`` for the Hugging Face client when that is unset, or from
+a ``huggingface-cli login``.
 """
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from huggingface_hub import get_token
 from kedro.framework.hooks import hook_impl
-from kedro.io import MemoryDataset
-
-HUB_TOKEN_DATASET = "hub_token"
 
 
 class MissingHubTokenError(RuntimeError):
@@ -32,32 +30,28 @@ def missing_token_message(repo_id: str | None) -> str:
     )
 
 
-def find_hub_token(conf_creds: dict[str, Any]) -> str:
-    """The token from the credentials config, else ``HF_TOKEN``, else ''."""
-    token = (conf_creds.get("huggingface") or {}).get("token")
-    return str(token or os.environ.get("HF_TOKEN") or "")
+def hub_token() -> str:
+    """The token ``push_to_hub`` will use: ``HF_TOKEN``, else the one a
+    ``huggingface-cli login`` stored; '' when there is none."""
+    return get_token() or ""
 
 
 class HubCredentials:
-    """Put the hub token in the catalog; stop a run that would push without one
-    before any node runs (not after an hour of training)."""
-
-    def __init__(self) -> None:
-        self._token = ""
+    """Hand the credentials file's hub token to the Hugging Face client through
+    ``HF_TOKEN`` (never to the catalog, so no credential is drawn as a dataset),
+    and stop a run that would push without one before any node runs (not after
+    an hour of training)."""
 
     @hook_impl
-    def after_catalog_created(self, catalog: Any, conf_creds: dict[str, Any]) -> None:
-        self._token = find_hub_token(conf_creds or {})
-        if HUB_TOKEN_DATASET in catalog:
-            # Keeps the entry's kedro-viz metadata from catalog.yml.
-            catalog.save(HUB_TOKEN_DATASET, self._token)
-        else:
-            catalog[HUB_TOKEN_DATASET] = MemoryDataset(data=self._token)
+    def after_catalog_created(self, conf_creds: dict[str, Any]) -> None:
+        token = ((conf_creds or {}).get("huggingface") or {}).get("token")
+        if token and not os.environ.get("HF_TOKEN"):
+            os.environ["HF_TOKEN"] = str(token)
 
     @hook_impl
     def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
-        if HUB_TOKEN_DATASET not in pipeline.inputs():
+        if "params:hub" not in pipeline.inputs():
             return
         hub = catalog.load("params:hub")
-        if hub.get("push_to_hub") and not self._token:
+        if hub.get("push_to_hub") and not hub_token():
             raise MissingHubTokenError(missing_token_message(hub.get("repo_id")))

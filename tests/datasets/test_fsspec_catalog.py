@@ -13,14 +13,12 @@ import fsspec
 import pandas as pd
 import pytest
 import torch
-import yaml
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog
 
 from extractive_qa.qa_model import QAModel
 
 REPO = Path(__file__).resolve().parents[2]
-CATALOG = REPO / "conf" / "base" / "catalog.yml"
 
 
 @pytest.fixture
@@ -94,7 +92,10 @@ def test_project_catalog_round_trips_on_another_filesystem(
 
 
 def test_synthetic_raw_data_is_generated_on_memory(memory_root):
-    config = yaml.safe_load(CATALOG.read_text())["raw_validation"]
+    loader = OmegaConfigLoader(
+        str(REPO / "conf"), base_env="base", default_run_env="base"
+    )
+    config = loader["catalog"]["raw_validation"]
     config["filepath"] = f"{memory_root}/01_raw/validation.json"
     config["n_questions"] = 5
     catalog = DataCatalog.from_config({"raw_validation": config})

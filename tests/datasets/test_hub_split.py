@@ -203,7 +203,7 @@ def project_catalog(env: str, runtime_params: dict | None) -> DataCatalog:
     return DataCatalog.from_config(raw)
 
 
-@pytest.mark.parametrize("env", ["korquad", "gpu"])
+@pytest.mark.parametrize("env", ["korquad"])
 def test_runtime_parameters_give_the_catalog_its_local_files(
     env: str, tmp_path: Path
 ) -> None:

@@ -106,9 +106,9 @@ def test_some_answers_are_followed_by_a_particle(catalog_splits):
 
 
 def test_some_contexts_overflow_a_384_token_window(catalog_splits):
-    model = yaml.safe_load(
-        (CONF / "parameters_training.yml").read_text(encoding="utf-8")
-    )["model"]
+    model = yaml.safe_load((CONF / "parameters_model.yml").read_text(encoding="utf-8"))[
+        "model"
+    ]
     train = qa_records(catalog_splits["train"])
     # As training.nodes.prepare_model builds the embedded default's tokenizer.
     tokenizer = train_wordpiece_tokenizer(

@@ -17,7 +17,7 @@ LONG_CONTEXT = (
     "김민수는 1932년에 부산에서 태어났다."
 )
 
-# As in conf/base/parameters_features.yml, scaled down so LONG_CONTEXT (40
+# As in conf/base/parameters_tokenization.yml, scaled down so LONG_CONTEXT (40
 # tokens) needs three windows of 32 tokens; two chunks for three examples.
 TOKENIZATION = {
     "max_length": 32,

@@ -22,7 +22,7 @@ from extractive_qa.qa.batching import WindowCollator
 from extractive_qa.qa_model import QAModel
 from extractive_qa.records.shapes import to_examples
 
-# The shape of conf/base/parameters_training.yml's model group, much smaller.
+# The shape of conf/base/parameters_model.yml, much smaller.
 TINY_DEMO = {
     "vocab_size": 400,
     "hidden_size": 32,

@@ -14,7 +14,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     validation_examples="validation_examples",
                     validation_predictions="validation_predictions",
                     validation_null_odds="validation_null_odds",
-                    version_2_with_negative="params:version_2_with_negative",
+                    version_2_with_negative="params:task.version_2_with_negative",
                 ),
                 outputs="metrics",
                 name="score",

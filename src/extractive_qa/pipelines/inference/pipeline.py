@@ -27,7 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     validation_features="validation_features",
                     validation_logits="validation_logits",
                     postprocessing="params:postprocessing",
-                    version_2_with_negative="params:version_2_with_negative",
+                    version_2_with_negative="params:task.version_2_with_negative",
                 ),
                 outputs="validation_predictions",
                 name="postprocess",
@@ -40,7 +40,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     validation_features="validation_features",
                     validation_logits="validation_logits",
                     postprocessing="params:postprocessing",
-                    version_2_with_negative="params:version_2_with_negative",
+                    version_2_with_negative="params:task.version_2_with_negative",
                 ),
                 outputs=dict(
                     validation_nbest="validation_nbest",

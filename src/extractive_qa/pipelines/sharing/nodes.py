@@ -6,12 +6,12 @@ import logging
 from typing import Any
 
 from extractive_qa.qa_model import QAModel
-from extractive_qa.sharing import MissingHubTokenError, missing_token_message
+from extractive_qa.sharing import MissingHubTokenError, hub_token, missing_token_message
 
 logger = logging.getLogger(__name__)
 
 
-def push_to_hub(fine_tuned_model: QAModel, hub: dict[str, Any], hub_token: str) -> None:
+def push_to_hub(fine_tuned_model: QAModel, hub: dict[str, Any]) -> None:
     """Fine-tuned model -> the hub repository ``hub.repo_id`` (off by default)."""
     if not hub.get("push_to_hub"):
         logger.info("hub.push_to_hub is false: the model stays local")
@@ -21,12 +21,13 @@ def push_to_hub(fine_tuned_model: QAModel, hub: dict[str, Any], hub_token: str) 
         raise ValueError(
             f"hub.repo_id is {repo_id!r}; with hub.push_to_hub true it must name "
             "the repository as 'user/name' or 'organisation/name' "
-            "(conf/base/parameters_sharing.yml or --params=hub.repo_id=...)."
+            "(conf/base/parameters_hub.yml or --params=hub.repo_id=...)."
         )
     # Checked before anything touches the network.
-    if not hub_token:
+    token = hub_token()
+    if not token:
         raise MissingHubTokenError(missing_token_message(repo_id))
     private = hub.get("private", True)
-    fine_tuned_model.model.push_to_hub(repo_id, token=hub_token, private=private)
-    fine_tuned_model.tokenizer.push_to_hub(repo_id, token=hub_token, private=private)
+    fine_tuned_model.model.push_to_hub(repo_id, token=token, private=private)
+    fine_tuned_model.tokenizer.push_to_hub(repo_id, token=token, private=private)
     logger.info("pushed the fine-tuned model and tokenizer to %s", repo_id)

@@ -10,11 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 push_to_hub,
-                inputs=dict(
-                    fine_tuned_model="fine_tuned_model",
-                    hub="params:hub",
-                    hub_token="hub_token",
-                ),
+                inputs=dict(fine_tuned_model="fine_tuned_model", hub="params:hub"),
                 outputs=None,
                 name="push_to_hub",
                 tags=["report"],

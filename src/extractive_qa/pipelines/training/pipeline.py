@@ -24,7 +24,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     base_model="base_model",
                     checkpoint_folder="fine_tune_checkpoints",
                     training="params:training",
-                    version_2_with_negative="params:version_2_with_negative",
+                    version_2_with_negative="params:task.version_2_with_negative",
                 ),
                 outputs=dict(
                     fine_tuned_model="fine_tuned_model",
