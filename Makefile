@@ -51,7 +51,7 @@ clean:
 # rather than importing the project. deploy/airflow/README.md says more.
 AIRFLOW_VENV := .venv-airflow
 AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
-# The Kedro environment the DAG runs in (`make airflow-dag AIRFLOW_ENV=gpu`),
+# The Kedro environment the DAG runs in (`make airflow-dag AIRFLOW_ENV=korquad`),
 # and where the generated DAG goes: a folder to point Airflow's dags_folder at.
 AIRFLOW_ENV ?= local
 AIRFLOW_DAGS ?= deploy/airflow/dags

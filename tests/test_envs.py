@@ -13,8 +13,8 @@ import torch
 from kedro.config import OmegaConfigLoader
 from kedro.framework.cli.utils import _split_params
 
-from extractive_qa.pipelines.training.nodes import training_arguments
 from extractive_qa.settings import CONFIG_LOADER_ARGS
+from extractive_qa.training.trainer import training_arguments
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 ENVS = sorted(p.name for p in CONF.iterdir() if p.is_dir() and p.name != "base")

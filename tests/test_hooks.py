@@ -8,7 +8,7 @@ from kedro.pipeline import Pipeline, node
 from kedro_datasets.huggingface import HFDataset
 from kedro_datasets.json import JSONDataset
 
-from extractive_qa.hooks import HubAccessCheck, HubUnreachableError, hub_needs
+from extractive_qa.hooks.hub import HubAccessCheck, HubUnreachableError, hub_needs
 
 CLOSED_PORT = "http://127.0.0.1:9"
 

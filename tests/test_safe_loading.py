@@ -45,7 +45,14 @@ def test_checkpoint_with_only_a_pickle_is_refused(pickle_only_checkpoint):
     examples = datasets.Dataset.from_dict({"context": ["가"], "question": ["나"]})
 
     with pytest.raises(UnsafeWeightsError, match="safetensors only"):
-        prepare_model(examples, {"checkpoint": str(pickle_only_checkpoint), "demo": {}})
+        prepare_model(
+            examples,
+            {
+                "checkpoint": str(pickle_only_checkpoint),
+                "trust_remote_code": False,
+                "demo": {},
+            },
+        )
 
 
 def test_catalog_cannot_turn_pickle_loading_back_on(tmp_path, pickle_only_checkpoint):

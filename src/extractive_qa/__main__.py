@@ -13,28 +13,50 @@ import sys
 from pathlib import Path
 from typing import Any
 
+# The window and span options, each a field of AnswerSettings' windows or spans.
+SETTING_OPTIONS = {
+    "max_length": "tokens per window",
+    "doc_stride": "tokens of overlap between windows of one context",
+    "max_query_length": "longest question, in tokens",
+    "n_best_size": "start and end candidates per window",
+    "max_answer_length": "longest answer, in tokens",
+}
+# Windows of the one question per forward pass: a context rarely needs more.
+WINDOWS_PER_PASS = 16
+
 
 def answer_parser() -> argparse.ArgumentParser:
-    """Arguments of the ``answer`` command; defaults as in conf/base."""
+    """Arguments of the ``answer`` command."""
     parser = argparse.ArgumentParser(
         prog="python -m extractive_qa answer",
-        description="Answer one question about a context with a saved QA model.",
+        description="Answer one question about a context with a saved QA model. "
+        "Windows and spans are decoded with the settings saved with the model "
+        "(qa_settings.json, written by fine_tune); an option below replaces one.",
     )
     parser.add_argument(
         "--model", required=True, help="a save_pretrained directory (model+tokenizer)"
     )
     parser.add_argument("--question", required=True)
     parser.add_argument("--context", required=True)
-    parser.add_argument("--max-length", type=int, default=384)
-    parser.add_argument("--doc-stride", type=int, default=128)
-    parser.add_argument("--max-query-length", type=int, default=64)
-    parser.add_argument("--n-best-size", type=int, default=20)
-    parser.add_argument("--max-answer-length", type=int, default=30)
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
+    for name, meaning in SETTING_OPTIONS.items():
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=int,
+            default=None,
+            help=f"{meaning} (default: the model's saved setting)",
+        )
+    parser.add_argument(
+        "--device", default="auto", help="auto, cpu, cuda, mps (default: auto)"
+    )
     parser.add_argument(
         "--json", action="store_true", help="print the answer as one JSON object"
     )
     return parser
+
+
+def _usage_error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)  # noqa: T201
+    return 2
 
 
 def answer_command(argv: list[str]) -> int:
@@ -49,36 +71,45 @@ def answer_command(argv: list[str]) -> int:
     from transformers.utils import logging as transformers_logging
 
     from extractive_qa.datasets import QAModelDataset
-    from extractive_qa.qa.answering import QUESTION_FEATURES, answer_questions
+    from extractive_qa.qa.answering import (
+        QUESTION_FEATURES,
+        AnswerSettings,
+        MissingSettingsError,
+        answer_questions,
+    )
     from extractive_qa.qa.inference import pick_device
-    from extractive_qa.qa.spans import SpanSettings
-    from extractive_qa.qa.windows import WindowSettings
 
     transformers_logging.disable_progress_bar()
     try:
-        windows = WindowSettings(
-            max_length=args.max_length,
-            doc_stride=args.doc_stride,
-            max_query_length=args.max_query_length,
-        )
         pick_device(args.device)
     except ValueError as error:
-        print(  # noqa: T201
-            f"error: {error}\n(the window options are --max-length, --doc-stride "
-            "and --max-query-length; the device option is --device)",
-            file=sys.stderr,
-        )
-        return 2
+        return _usage_error(f"{error}\n(the device option is --device)")
     try:
         qa_model = QAModelDataset(filepath=args.model).load()
     except (DatasetError, ValueError) as error:
-        print(  # noqa: T201
-            f"error: --model {args.model}: {error}\n--model takes a directory "
-            "written by save_pretrained, e.g. data/06_models/fine_tuned_model "
-            "after `make run`.",
-            file=sys.stderr,
+        return _usage_error(
+            f"--model {args.model}: {error}\n--model takes a directory written by "
+            "save_pretrained, e.g. data/06_models/fine_tuned_model after `make run`."
         )
-        return 2
+    given = {name: getattr(args, name) for name in SETTING_OPTIONS}
+    try:
+        if qa_model.settings is None and None not in given.values():
+            # A model trained elsewhere, every window and span setting given:
+            # decoded as SQuAD v1 (the best span always answers).
+            spans = {**given, "null_score_diff_threshold": 0.0}
+            settings = AnswerSettings.from_params(given, spans, False)
+        else:
+            settings = AnswerSettings.of_model(qa_model, args.model, **given)
+    except MissingSettingsError as error:
+        options = ", ".join(f"--{n.replace('_', '-')}" for n in SETTING_OPTIONS)
+        return _usage_error(
+            f"{error}\nFor a model without saved settings give all of {options}."
+        )
+    except ValueError as error:
+        return _usage_error(
+            f"{error}\n(the window options are --max-length, --doc-stride and "
+            "--max-query-length)"
+        )
     question = datasets.Dataset.from_dict(
         {"id": ["1"], "question": [args.question], "context": [args.context]},
         features=QUESTION_FEATURES,
@@ -86,8 +117,9 @@ def answer_command(argv: list[str]) -> int:
     (answer,) = answer_questions(
         question,
         qa_model,
-        windows,
-        SpanSettings(args.n_best_size, args.max_answer_length),
+        settings,
+        chunk_size=1,
+        batch_size=WINDOWS_PER_PASS,
         device=args.device,
     )
     if args.json:
@@ -99,7 +131,7 @@ def answer_command(argv: list[str]) -> int:
         }
         print(json.dumps(record, ensure_ascii=False))  # noqa: T201
     elif answer.score is None:
-        print("(no answer: no valid span in the context)")  # noqa: T201
+        print("(no answer in the context)")  # noqa: T201
     else:
         print(answer.answer)  # noqa: T201
         print(  # noqa: T201

@@ -164,6 +164,10 @@ def checkpoint_folder_problem(
     return None
 
 
+# The file beside a saved model that holds QAModel.settings.
+SETTINGS_FILE = "qa_settings.json"
+
+
 @dataclass(frozen=True)
 class QAModel:
     """Model and tokenizer travel together: token ids only mean something to the
@@ -171,6 +175,10 @@ class QAModel:
 
     model: PreTrainedModel
     tokenizer: PreTrainedTokenizerBase
+    # How this model's logits become answers as it was evaluated (windows,
+    # spans, SQuAD v2 mode and threshold), saved beside it as SETTINGS_FILE;
+    # None for a model that was not fine-tuned here.
+    settings: dict[str, Any] | None = None
     # What to do once this model is saved for good, e.g. remove the training
     # checkpoints it came from (called by the CheckpointCleanup hook).
     after_saved: Callable[[], None] | None = field(

@@ -4,18 +4,18 @@ import warnings
 
 from kedro.config import OmegaConfigLoader
 
-from extractive_qa.distributed import MainProcessSaves
-from extractive_qa.freshness import StampHooks
 from extractive_qa.hooks import (
     CheckpointCleanup,
     FailedNode,
     HubAccessCheck,
+    HubCredentials,
+    MainProcessSaves,
     NodeTimer,
+    ParameterCheck,
     RawSourceCheck,
+    StampHooks,
+    StorageLock,
 )
-from extractive_qa.parameter_checks import ParameterCheck
-from extractive_qa.run_lock import StorageLock
-from extractive_qa.sharing import HubCredentials
 
 # Kedro calls the hooks of one event in the reverse order of this tuple: the
 # parameters are checked before anything else looks at them, saves are turned

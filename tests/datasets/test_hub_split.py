@@ -18,7 +18,7 @@ from kedro.pipeline import Pipeline, node
 
 from extractive_qa.datasets import HubSplitDataset
 from extractive_qa.datasets.hub_split import HubDataUnavailableError
-from extractive_qa.hooks import HubAccessCheck, HubUnreachableError
+from extractive_qa.hooks.hub import HubAccessCheck, HubUnreachableError
 from extractive_qa.settings import CONFIG_LOADER_ARGS
 
 CONF = Path(__file__).resolve().parents[2] / "conf"

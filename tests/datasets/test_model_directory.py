@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import fsspec
@@ -159,3 +160,17 @@ def test_tokenizer_dataset_round_trip(
     loaded = dataset.load()
     assert loaded.get_vocab() == korean_tokenizer.get_vocab()
     assert_same_tokenizer(loaded, korean_tokenizer)
+
+
+@pytest.mark.parametrize("where", ["local", "memory"])
+def test_answer_settings_travel_with_the_model(
+    where: str, tmp_path: Path, memory_root: str, qa_model: QAModel
+) -> None:
+    root = str(tmp_path) if where == "local" else memory_root
+    dataset = QAModelDataset(filepath=f"{root}/qa_model")
+    settings = {"tokenization": {"max_length": 32}, "version_2_with_negative": True}
+    dataset.save(replace(qa_model, settings=settings))
+    assert dataset.load().settings == settings
+    # A model without settings (not fine-tuned here) loads without them.
+    dataset.save(qa_model)
+    assert dataset.load().settings is None

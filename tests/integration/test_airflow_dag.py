@@ -12,6 +12,7 @@ reduced project's one-folder run.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import s3fs
 
@@ -32,6 +34,8 @@ AIRFLOW = REPO / ".venv-airflow" / "bin" / "airflow"
 TEMPLATE = REPO / "deploy" / "airflow" / "dag_template.j2"
 COMMITTED_DAG = REPO / "deploy" / "airflow" / "dags" / "extractive_qa_dag.py"
 DAG_ID = "extractive_qa_reduced"
+# Fewer than the reduced run lists, so that only the run setting explains it.
+N_WORST = 3
 BUCKET = "qa-airflow"
 STORAGE = f"s3://{BUCKET}/reduced"
 
@@ -157,9 +161,21 @@ def airflow_run(
         airflow(env, "pools", "set", "gpu", "1", "GPU workers", log=setup_log) == 0
     ), setup_log.read_text()
     log = home / "dags_test.log"
-    conf = json.dumps({"storage": STORAGE})
+    # A run setting that every task gets and only the error analysis reads.
+    conf = json.dumps(
+        {"storage": STORAGE, "settings": f"error_analysis.n_worst={N_WORST}"}
+    )
     returncode = airflow(env, "dags", "test", DAG_ID, "--conf", conf, log=log)
     return AirflowRun(returncode=returncode, log=log, database=database)
+
+
+@pytest.mark.slow
+def test_the_run_settings_reach_the_tasks(airflow_run, bucket) -> None:
+    assert airflow_run.returncode == 0, airflow_run.log_tail()
+    worst = pd.read_csv(
+        io.BytesIO(bucket.cat(f"{STORAGE}/08_reporting/worst_questions.csv"))
+    )
+    assert len(worst) == N_WORST
 
 
 def stage_nodes() -> dict[str, set[str]]:

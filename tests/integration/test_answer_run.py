@@ -163,6 +163,86 @@ def test_command_line_names_a_model_folder_without_tokenizer(
     assert result.stderr.strip().splitlines()[-1].startswith("--model takes a")
 
 
+def model_copy(reduced_project: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "model"
+    shutil.copytree(reduced_project / MODEL, folder)
+    return folder
+
+
+def test_command_line_reads_the_settings_saved_with_the_model(
+    reduced_project: Path, tmp_path: Path, subprocess_env: dict
+):
+    folder = model_copy(reduced_project, tmp_path)
+    settings_file = folder / "qa_settings.json"
+    saved = json.loads(settings_file.read_text())
+    assert saved["version_2_with_negative"] is False
+    assert set(saved["tokenization"]) == {
+        "max_length",
+        "doc_stride",
+        "max_query_length",
+    }
+    plain = json.loads(
+        answer_cli(subprocess_env, "--model", str(folder), "--json").stdout
+    )
+    assert plain["answer"]
+
+    # SQuAD v2 mode with a threshold the null score always beats: no answer.
+    saved_v2 = saved | {
+        "version_2_with_negative": True,
+        "postprocessing": saved["postprocessing"] | {"null_score_diff_threshold": -1e9},
+    }
+    settings_file.write_text(json.dumps(saved_v2))
+    result = answer_cli(subprocess_env, "--model", str(folder), "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout) | {"score": None} == {
+        "answer": "",
+        "score": None,
+        "answer_start": -1,
+        "answer_end": -1,
+    }
+
+    # A saved window too short for the questions is refused; an option replaces it.
+    short = saved | {"tokenization": saved["tokenization"] | {"max_length": 20}}
+    settings_file.write_text(json.dumps(short))
+    refused = answer_cli(subprocess_env, "--model", str(folder))
+    assert refused.returncode == 2
+    assert "max_length (20)" in refused.stderr
+    assert "--max-length" in refused.stderr
+    given = saved["tokenization"]["max_length"]
+    replaced = answer_cli(
+        subprocess_env, "--model", str(folder), "--json", "--max-length", str(given)
+    )
+    assert json.loads(replaced.stdout) == plain
+
+
+def test_command_line_without_saved_settings_needs_every_option(
+    reduced_project: Path, tmp_path: Path, subprocess_env: dict
+):
+    folder = model_copy(reduced_project, tmp_path)
+    saved = json.loads((folder / "qa_settings.json").read_text())
+    (folder / "qa_settings.json").unlink()
+    plain = answer_cli(subprocess_env, "--model", str(folder), "--max-length", "384")
+    assert plain.returncode == 2
+    assert "holds no qa_settings.json" in plain.stderr
+    assert "give all of --max-length, --doc-stride" in plain.stderr
+
+    options = saved["tokenization"] | {
+        k: v
+        for k, v in saved["postprocessing"].items()
+        if k != "null_score_diff_threshold"
+    }
+    arguments = [
+        item
+        for name, value in options.items()
+        for item in (f"--{name.replace('_', '-')}", str(value))
+    ]
+    given = answer_cli(subprocess_env, "--model", str(folder), "--json", *arguments)
+    assert given.returncode == 0, given.stderr[-2000:]
+    restored = model_copy(reduced_project, tmp_path / "again")
+    expected = answer_cli(subprocess_env, "--model", str(restored), "--json")
+    assert json.loads(given.stdout) == json.loads(expected.stdout)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_command_line_names_a_device_that_is_not_there(
     reduced_project: Path, subprocess_env: dict

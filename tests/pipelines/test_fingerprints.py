@@ -67,7 +67,7 @@ def test_logits_of_old_windows_are_refused_after_a_tokenizer_change(
     new_features = tokenize_validation(validation, other_tokenizer, TOKENIZATION)
 
     with pytest.raises(StaleArtifactError) as error:
-        postprocess(validation, new_features, logits, POSTPROCESSING)
+        postprocess(validation, new_features, logits, POSTPROCESSING, False)
 
     message = str(error.value)
     old, new = read_stamp(old_features), read_stamp(new_features)
@@ -94,7 +94,7 @@ def test_postprocess_refuses_windows_of_other_examples(korean_tokenizer, tiny_qa
     edited = examples(question="김민수는 언제 태어났는가?")
 
     with pytest.raises(StaleArtifactError, match="disagree on the examples"):
-        postprocess(edited, features, logits, POSTPROCESSING)
+        postprocess(edited, features, logits, POSTPROCESSING, False)
 
 
 def test_fine_tune_refuses_windows_of_another_tokenizer(
@@ -112,6 +112,8 @@ def test_fine_tune_refuses_windows_of_another_tokenizer(
             model,
             CheckpointFolder(str(tmp_path)),
             {},
+            TOKENIZATION,
+            False,
         )
     assert "train_features and base_model disagree on the tokenizer" in str(error.value)
     assert not list(tmp_path.iterdir()), "nothing may be written before the check"

@@ -38,6 +38,7 @@ def validation_features(tokenizer: PreTrainedTokenizerFast) -> datasets.Dataset:
         examples,
         tokenizer,
         WindowSettings(max_length=30, doc_stride=8, max_query_length=12),
+        chunk_size=100,
     )
 
 
@@ -97,6 +98,7 @@ def test_features_without_token_types_are_predicted_too(
         tiny_qa_model,
         features,
         pad_token_id=korean_tokenizer.pad_token_id,
+        batch_size=64,
         device="cpu",
     )
 
@@ -119,6 +121,7 @@ def test_no_features_give_no_logits(
         tiny_qa_model,
         features,
         pad_token_id=korean_tokenizer.pad_token_id,
+        batch_size=64,
         device="cpu",
     )
 
@@ -144,7 +147,11 @@ def test_a_window_as_long_as_the_model_allows_is_predicted(
     )
 
     logits = predict_window_logits(
-        model, features, pad_token_id=korean_tokenizer.pad_token_id, device="cpu"
+        model,
+        features,
+        pad_token_id=korean_tokenizer.pad_token_id,
+        batch_size=64,
+        device="cpu",
     )
 
     assert [len(row) for row in logits["start_logits"]] == [30]

@@ -152,7 +152,10 @@ def reference_v2(
 
 @pytest.mark.parametrize(
     "settings",
-    [SpanSettings(), SpanSettings(n_best_size=5, max_answer_length=4)],
+    [
+        SpanSettings(n_best_size=20, max_answer_length=30),
+        SpanSettings(n_best_size=5, max_answer_length=4),
+    ],
     ids=["defaults", "few-candidates-short-answers"],
 )
 def test_rank_spans_equal_the_reference_v2_post_processing(settings) -> None:

@@ -54,7 +54,11 @@ def _windows(rng: np.random.Generator, n_windows: int) -> spans.WindowArrays:
 
 @pytest.mark.parametrize("chunk", [1, 7, 4096])
 @pytest.mark.parametrize(
-    "settings", [SpanSettings(), SpanSettings(n_best_size=3, max_answer_length=2)]
+    "settings",
+    [
+        SpanSettings(n_best_size=20, max_answer_length=30),
+        SpanSettings(n_best_size=3, max_answer_length=2),
+    ],
 )
 def test_every_window_gets_the_span_the_one_window_search_finds(
     chunk: int, settings: SpanSettings, monkeypatch: pytest.MonkeyPatch

@@ -63,7 +63,8 @@ def decode(
     """Best spans of windows that all belong to one example, ``e``."""
     features = feature_table(["e"] * len(offsets), offsets)
     windows = window_arrays(features, logits_table(starts, ends))
-    return best_spans(["e"], features["example_id"], windows, SpanSettings(**settings))
+    chosen = SpanSettings(**{"n_best_size": 20, "max_answer_length": 30, **settings})
+    return best_spans(["e"], features["example_id"], windows, chosen)
 
 
 def test_the_highest_scoring_span_is_picked() -> None:
@@ -139,7 +140,7 @@ def test_an_example_whose_windows_have_no_valid_span_gets_none() -> None:
         ["lost", "found", "unseen"],
         features["example_id"],
         window_arrays(features, logits),
-        SpanSettings(n_best_size=1),
+        SpanSettings(n_best_size=1, max_answer_length=30),
     )
 
     assert best == {
@@ -170,7 +171,12 @@ def test_best_spans_rejects_a_window_of_an_unknown_example() -> None:
     windows = window_arrays(features, logits_table([[0.0] * 6], [[0.0] * 6]))
 
     with pytest.raises(ValueError, match="'a'"):
-        best_spans(["b"], features["example_id"], windows, SpanSettings())
+        best_spans(
+            ["b"],
+            features["example_id"],
+            windows,
+            SpanSettings(n_best_size=20, max_answer_length=30),
+        )
 
 
 # ------------------------------------------------- equivalence with the recipe
@@ -231,7 +237,10 @@ def random_windows(
 
 @pytest.mark.parametrize(
     "settings",
-    [SpanSettings(), SpanSettings(n_best_size=5, max_answer_length=4)],
+    [
+        SpanSettings(n_best_size=20, max_answer_length=30),
+        SpanSettings(n_best_size=5, max_answer_length=4),
+    ],
     ids=["defaults", "few-candidates-short-answers"],
 )
 def test_best_spans_equal_the_reference_post_processing(
@@ -288,7 +297,7 @@ def test_real_validation_features_decode_like_the_reference(
         {"id": ["long", "short", "cut"], "question": questions, "context": contexts}
     )
     features = build_validation_features(
-        validation, korean_tokenizer, WindowSettings(24, 6, 10)
+        validation, korean_tokenizer, WindowSettings(24, 6, 10), chunk_size=100
     )
     order = np.random.default_rng(3).permutation(len(features)).tolist()
     rng = np.random.default_rng(5)

@@ -83,7 +83,9 @@ def test_answer_inside_a_single_window_is_labelled_on_its_tokens(
         example("writing", WRITING_CONTEXT, WRITING_QUESTION, "광주"),
     )
 
-    features = build_train_features(train, korean_tokenizer, WindowSettings(64, 16, 16))
+    features = build_train_features(
+        train, korean_tokenizer, WindowSettings(64, 16, 16), chunk_size=100
+    )
 
     assert len(features) == 2
     birth, writing = features[0], features[1]
@@ -103,7 +105,7 @@ def test_a_long_context_is_cut_into_windows_labelled_only_where_the_answer_is(
     settings = WindowSettings(max_length=24, doc_stride=6, max_query_length=10)
     train = examples(example("long", LONG_CONTEXT, BIRTH_QUESTION, "부산"))
 
-    features = build_train_features(train, korean_tokenizer, settings)
+    features = build_train_features(train, korean_tokenizer, settings, chunk_size=100)
     encoding = korean_tokenizer(
         BIRTH_QUESTION,
         LONG_CONTEXT,
@@ -152,7 +154,7 @@ def test_an_example_without_answer_is_labelled_cls_in_every_window(
         example("short", WRITING_CONTEXT, BIRTH_QUESTION, None),
     )
 
-    features = build_train_features(train, korean_tokenizer, settings)
+    features = build_train_features(train, korean_tokenizer, settings, chunk_size=100)
 
     assert len(features) > 2
     assert set(features["start_positions"]) == {0}
@@ -166,7 +168,7 @@ def test_a_question_longer_than_max_query_length_is_cut(
     settings = WindowSettings(max_length=32, doc_stride=4, max_query_length=8)
     train = examples(example("long-question", LONG_CONTEXT, long_question, "부산"))
 
-    features = build_train_features(train, korean_tokenizer, settings)
+    features = build_train_features(train, korean_tokenizer, settings, chunk_size=100)
 
     assert len(features) > 1
     question_tokens = korean_tokenizer(long_question, add_special_tokens=False)
@@ -232,7 +234,7 @@ def test_context_first_tokenizers_label_the_answer_too(
     settings = WindowSettings(max_length=24, doc_stride=6, max_query_length=10)
     train = examples(example("long", LONG_CONTEXT, BIRTH_QUESTION, "부산"))
 
-    features = build_train_features(train, korean_tokenizer, settings)
+    features = build_train_features(train, korean_tokenizer, settings, chunk_size=100)
     encoding = korean_tokenizer(
         LONG_CONTEXT,
         BIRTH_QUESTION,
@@ -267,7 +269,9 @@ def test_validation_offsets_are_null_exactly_outside_the_context(
         example("short", WRITING_CONTEXT, WRITING_QUESTION, "광주"),
     )
 
-    features = build_validation_features(validation, korean_tokenizer, settings)
+    features = build_validation_features(
+        validation, korean_tokenizer, settings, chunk_size=100
+    )
     encoding = korean_tokenizer(
         [BIRTH_QUESTION, WRITING_QUESTION],
         [LONG_CONTEXT, WRITING_CONTEXT],

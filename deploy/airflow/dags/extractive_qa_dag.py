@@ -37,18 +37,21 @@ ON_GPU = {"pool": "gpu", "queue": "gpu"}
 def kedro_run(nodes: str) -> BashOperator:
     """A task that runs the Kedro nodes ``nodes`` (comma-separated) in the project.
 
-    The storage root and table format reach the command through the environment
-    rather than the shell line, since whoever triggers a run chooses them."""
+    The storage root, table format and further settings reach the command
+    through the environment rather than the shell line, since whoever triggers
+    a run chooses them."""
     return BashOperator(
         task_id=re.sub(r"\W", "_", nodes.replace(",", "__")),
         bash_command=(
             f'"{KEDRO}" run {KEDRO_ENV} --nodes={nodes} '
-            '--params="storage=$STORAGE_ROOT,table_format=$TABLE_FORMAT"'
+            '--params="storage=$STORAGE_ROOT,table_format=$TABLE_FORMAT'
+            '${RUN_SETTINGS:+,$RUN_SETTINGS}"'
         ),
         cwd=PROJECT,
         env={
             "STORAGE_ROOT": "{{ params.storage }}",
             "TABLE_FORMAT": "{{ params.table_format }}",
+            "RUN_SETTINGS": "{{ params.settings }}",
         },
         append_env=True,
         # Every failure fails the task; by default exit code 99 would skip it.
@@ -77,6 +80,13 @@ with DAG(
             enum=["arrow", "parquet"],
             description="How examples, windows and logits are stored; one format "
             "for every task of a run.",
+        ),
+        "settings": Param(
+            "",
+            type="string",
+            description="Further key=value parameters for every task of the run, "
+            "comma-separated, e.g. the GPU batch sizes that conf/korquad's "
+            "parameters.yml names. Every task gets the same, so the stamps agree.",
         ),
     },
     default_args={"retries": 1, "retry_delay": timedelta(minutes=5)},

@@ -34,7 +34,7 @@ from transformers import (
 )
 
 from extractive_qa.datasets.atomic import save_directory
-from extractive_qa.qa_model import QAModel, load_qa_weights
+from extractive_qa.qa_model import SETTINGS_FILE, QAModel, load_qa_weights
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +184,9 @@ class QAModelDataset(_PretrainedDirectoryDataset[QAModel]):
     def _write(self, data: QAModel, directory: str) -> None:
         data.model.save_pretrained(directory, **self._save_args)
         data.tokenizer.save_pretrained(directory)
+        if data.settings is not None:
+            settings = Path(directory) / SETTINGS_FILE
+            settings.write_text(json.dumps(data.settings, indent=1) + "\n")
 
     def _read(self, directory: str) -> QAModel:
         model = load_qa_weights(directory, **self._load_args)
@@ -191,7 +194,11 @@ class QAModelDataset(_PretrainedDirectoryDataset[QAModel]):
         tokenizer = AutoTokenizer.from_pretrained(
             directory, trust_remote_code=self._load_args["trust_remote_code"]
         )
-        return QAModel(model=model, tokenizer=tokenizer)
+        settings_file = Path(directory) / SETTINGS_FILE
+        settings = (
+            json.loads(settings_file.read_text()) if settings_file.exists() else None
+        )
+        return QAModel(model=model, tokenizer=tokenizer, settings=settings)
 
 
 class TokenizerDataset(_PretrainedDirectoryDataset[PreTrainedTokenizerBase]):

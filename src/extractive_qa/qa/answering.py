@@ -1,24 +1,28 @@
-"""Answer new questions: the evaluation path (windows, logits, best span) applied
-to questions that come without gold answers.
+"""Answer new questions: the evaluation path (windows, logits, answer span)
+applied to questions that come without gold answers.
 
 Nothing here is specific to answering: the windows come from
 ``build_validation_features``, the logits from ``predict_window_logits`` and the
-spans from ``best_spans``, so a long context is cut and decoded exactly as it is
-during evaluation.
+spans from ``chosen_spans``, so a long context is cut and decoded exactly as it
+is during evaluation. ``AnswerSettings`` are those of evaluation, saved with a
+fine-tuned model so that whoever answers with it later decodes the same way.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import datasets
+import pandas as pd
 
+from extractive_qa.qa.decoding import chosen_spans
 from extractive_qa.qa.features import build_validation_features
 from extractive_qa.qa.inference import predict_window_logits
-from extractive_qa.qa.spans import SpanSettings, best_spans, window_arrays
-from extractive_qa.qa.windows import WindowSettings
-from extractive_qa.qa_model import QAModel
+from extractive_qa.qa.spans import SpanSettings, span_settings, window_arrays
+from extractive_qa.qa.windows import WindowSettings, window_settings
+from extractive_qa.qa_model import SETTINGS_FILE, QAModel
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +33,82 @@ QUESTION_FEATURES = datasets.Features(
         "context": datasets.Value("string"),
     }
 )
+
+
+class MissingSettingsError(ValueError):
+    """A model folder holds no answer settings, or only part of them."""
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """How questions become windows and logits become answers."""
+
+    windows: WindowSettings
+    spans: SpanSettings
+    version_2_with_negative: bool
+    null_score_diff_threshold: float
+
+    @classmethod
+    def from_params(
+        cls,
+        tokenization: dict[str, Any],
+        postprocessing: dict[str, Any],
+        version_2_with_negative: bool,
+    ) -> AnswerSettings:
+        """From the ``tokenization`` and a post-processing parameter group."""
+        return cls(
+            windows=window_settings(tokenization),
+            spans=span_settings(postprocessing),
+            version_2_with_negative=version_2_with_negative,
+            null_score_diff_threshold=postprocessing["null_score_diff_threshold"],
+        )
+
+    def saved(self) -> dict[str, Any]:
+        """The settings as ``QAModel.settings`` (JSON)."""
+        return {
+            "tokenization": asdict(self.windows),
+            "postprocessing": {
+                **asdict(self.spans),
+                "null_score_diff_threshold": self.null_score_diff_threshold,
+            },
+            "version_2_with_negative": self.version_2_with_negative,
+        }
+
+    @classmethod
+    def of_model(
+        cls, qa_model: QAModel, source: str, **changes: int | None
+    ) -> AnswerSettings:
+        """The settings saved with ``qa_model`` (read from ``source``), with the
+        window and span fields named in ``changes`` replaced (None keeps the
+        saved value)."""
+        saved = qa_model.settings
+        if saved is None:
+            raise MissingSettingsError(
+                f"{source} holds no {SETTINGS_FILE}, so the settings it was "
+                "evaluated with are unknown; fine_tune writes that file beside "
+                "every model it trains."
+            )
+        given = {name: value for name, value in changes.items() if value is not None}
+        windows = {f.name for f in fields(WindowSettings)}
+        spans = {f.name for f in fields(SpanSettings)}
+        unknown = set(given) - windows - spans
+        if unknown:
+            raise ValueError(f"not a window or span setting: {sorted(unknown)}")
+        try:
+            return cls.from_params(
+                saved["tokenization"]
+                | {k: v for k, v in given.items() if k in windows},
+                saved["postprocessing"]
+                | {k: v for k, v in given.items() if k in spans},
+                saved["version_2_with_negative"],
+            )
+        except (KeyError, TypeError) as error:
+            raise MissingSettingsError(
+                f"{source}/{SETTINGS_FILE} lacks {error}; it needs "
+                "'tokenization' (max_length, doc_stride, max_query_length), "
+                "'postprocessing' (n_best_size, max_answer_length, "
+                "null_score_diff_threshold) and 'version_2_with_negative'."
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -44,18 +124,66 @@ class Answer:
     answer_end: int
 
 
+def _text_column(questions: pd.DataFrame, column: str, ids: list[str]) -> list[str]:
+    values = questions[column]
+    blank = [
+        example_id
+        for example_id, value in zip(ids, values, strict=True)
+        if not isinstance(value, str) or not value.strip()
+    ]
+    if blank:
+        raise ValueError(
+            f"questions: {len(blank)} rows have an empty or non-text '{column}' "
+            f"(ids {blank[:5]}); fill them in or remove those rows."
+        )
+    return list(values)
+
+
+def to_question_dataset(questions: pd.DataFrame) -> datasets.Dataset:
+    """A questions table (``question``, ``context``, optional ``id``) -> a dataset
+    with string ids (row numbers from 1 where ``id`` is absent)."""
+    missing = [c for c in ("question", "context") if c not in questions.columns]
+    if missing:
+        raise ValueError(
+            f"questions: the table needs columns 'question' and 'context' (and "
+            f"optionally 'id'); missing {missing} (columns: "
+            f"{list(questions.columns)}). Check the file the catalog entry "
+            "'questions' points at."
+        )
+    if "id" in questions.columns:
+        ids = [str(value) for value in questions["id"]]
+    else:
+        ids = [str(row) for row in range(1, len(questions) + 1)]
+    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicated:
+        raise ValueError(
+            f"questions: ids must be unique; repeated: {duplicated[:5]}. Give each "
+            "question its own id, or drop the 'id' column to number rows."
+        )
+    return datasets.Dataset.from_dict(
+        {
+            "id": ids,
+            "question": _text_column(questions, "question", ids),
+            "context": _text_column(questions, "context", ids),
+        },
+        features=QUESTION_FEATURES,
+    )
+
+
 def answer_questions(
     questions: datasets.Dataset,
     qa_model: QAModel,
-    window_settings: WindowSettings,
-    span_settings: SpanSettings,
+    settings: AnswerSettings,
     *,
-    batch_size: int = 64,
-    device: str = "auto",
+    chunk_size: int,
+    batch_size: int,
+    device: str,
 ) -> list[Answer]:
-    """Questions with ``id``, ``question``, ``context`` -> their best answers, in
-    the questions' order."""
-    features = build_validation_features(questions, qa_model.tokenizer, window_settings)
+    """Questions with ``id``, ``question``, ``context`` -> their answers, in the
+    questions' order; an empty answer where ``chosen_spans`` finds none."""
+    features = build_validation_features(
+        questions, qa_model.tokenizer, settings.windows, chunk_size
+    )
     logits = predict_window_logits(
         qa_model.model,
         features,
@@ -63,11 +191,13 @@ def answer_questions(
         batch_size=batch_size,
         device=device,
     )
-    spans = best_spans(
-        questions["id"],
-        features["example_id"],
+    spans = chosen_spans(
+        questions["id"][:],
+        features["example_id"][:],
         window_arrays(features, logits),
-        span_settings,
+        settings.spans,
+        settings.version_2_with_negative,
+        settings.null_score_diff_threshold,
     )
     answers = []
     for example_id, question, context in zip(

@@ -1,6 +1,7 @@
 """Windows -> span logits -> answers: the one way this project decodes, used
 by the predict, postprocess and rank_answers nodes, the evaluation during
-training and the benchmark."""
+training, the benchmark, and answering new questions (the answer node and
+command)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,14 @@ from extractive_qa.qa.fingerprint import (
     tokenizer_fingerprint,
 )
 from extractive_qa.qa.inference import predict_window_logits
-from extractive_qa.qa.nbest import answers_with_null, nbest_records, rank_spans
-from extractive_qa.qa.spans import SpanSettings, best_spans, window_arrays
+from extractive_qa.qa.nbest import nbest_records, rank_spans
+from extractive_qa.qa.spans import (
+    Span,
+    SpanSettings,
+    WindowArrays,
+    best_spans,
+    window_arrays,
+)
 from extractive_qa.qa.tables import arrow_columns, column_list
 from extractive_qa.qa_model import QAModel
 
@@ -56,6 +63,29 @@ def _contexts(examples: datasets.Dataset) -> dict[str, str]:
     return dict(zip(table["id"].to_pylist(), table["context"].to_pylist(), strict=True))
 
 
+def chosen_spans(
+    example_ids: list[str],
+    feature_example_ids: list[str],
+    windows: WindowArrays,
+    settings: SpanSettings,
+    version_2_with_negative: bool,
+    null_score_diff_threshold: float,
+) -> dict[str, Span | None]:
+    """Per example the span that is its answer: the best span over its windows,
+    or None when no span is valid or, with ``version_2_with_negative``, when
+    the null score beats the best span by more than
+    ``null_score_diff_threshold``."""
+    if not version_2_with_negative:
+        return best_spans(example_ids, feature_example_ids, windows, settings)
+    ranked = rank_spans(example_ids, feature_example_ids, windows, settings)
+    return {
+        example_id: None
+        if candidates.null_odds > null_score_diff_threshold
+        else candidates.spans[0]
+        for example_id, candidates in ranked.items()
+    }
+
+
 def decode_answers(
     validation_examples: datasets.Dataset,
     validation_features: datasets.Dataset,
@@ -64,27 +94,17 @@ def decode_answers(
     version_2_with_negative: bool,
     null_score_diff_threshold: float,
 ) -> dict[str, str]:
-    """Examples, windows and their logits -> ``{example id: answer text}``.
-
-    With ``version_2_with_negative`` the answer is "" when the null score beats
-    the best span by more than ``null_score_diff_threshold``.
-    """
+    """Examples, windows and their logits -> ``{example id: answer text}``; ""
+    where ``chosen_spans`` finds no answer."""
     check_inputs_match(validation_examples, validation_features, validation_logits)
-    windows = window_arrays(validation_features, validation_logits)
     contexts = _contexts(validation_examples)
-    if version_2_with_negative:
-        ranked = rank_spans(
-            column_list(validation_examples, "id"),
-            column_list(validation_features, "example_id"),
-            windows,
-            settings,
-        )
-        return answers_with_null(ranked, contexts, null_score_diff_threshold)
-    spans = best_spans(
+    spans = chosen_spans(
         column_list(validation_examples, "id"),
         column_list(validation_features, "example_id"),
-        windows,
+        window_arrays(validation_features, validation_logits),
         settings,
+        version_2_with_negative,
+        null_score_diff_threshold,
     )
     return {
         example_id: ""

@@ -65,7 +65,7 @@ def build_train_features(
     examples: datasets.Dataset,
     tokenizer: PreTrainedTokenizerBase,
     settings: WindowSettings,
-    chunk_size: int = 1000,
+    chunk_size: int,
 ) -> datasets.Dataset:
     """Windows of the training examples with ``start_positions``/``end_positions``."""
     tables = []
@@ -91,7 +91,7 @@ def build_validation_features(
     examples: datasets.Dataset,
     tokenizer: PreTrainedTokenizerBase,
     settings: WindowSettings,
-    chunk_size: int = 1000,
+    chunk_size: int,
 ) -> datasets.Dataset:
     """Windows of the evaluation examples with ``example_id`` and context-only
     ``offset_mapping`` (null for question and special tokens)."""

@@ -52,8 +52,8 @@ def predict_window_logits(
     features: datasets.Dataset,
     *,
     pad_token_id: int,
-    batch_size: int = 64,
-    device: str = "auto",
+    batch_size: int,
+    device: str,
 ) -> datasets.Dataset:
     """Logits of every window as ragged ``start_logits``/``end_logits`` columns,
     one row per feature in the features' order."""

@@ -81,23 +81,6 @@ def rank_spans(
     }
 
 
-def answers_with_null(
-    ranked: dict[str, ExampleCandidates],
-    contexts: dict[str, str],
-    null_score_diff_threshold: float,
-) -> dict[str, str]:
-    """SQuAD v2 answers: the best span's text, or "" when the null score beats
-    it by more than ``null_score_diff_threshold`` (or no span is valid)."""
-    return {
-        example_id: ""
-        if candidates.null_odds > null_score_diff_threshold
-        else contexts[example_id][
-            candidates.spans[0].char_start : candidates.spans[0].char_end
-        ]
-        for example_id, candidates in ranked.items()
-    }
-
-
 def nbest_records(
     candidates: ExampleCandidates,
     context: str,

@@ -33,8 +33,8 @@ CHUNK = 4096
 class SpanSettings:
     """Which spans may be an answer."""
 
-    n_best_size: int = 20
-    max_answer_length: int = 30
+    n_best_size: int
+    max_answer_length: int
 
 
 @dataclass(frozen=True)

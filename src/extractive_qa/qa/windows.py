@@ -27,9 +27,9 @@ from transformers import PreTrainedTokenizerBase
 class WindowSettings:
     """How examples are cut into windows."""
 
-    max_length: int = 384
-    doc_stride: int = 128
-    max_query_length: int = 64
+    max_length: int
+    doc_stride: int
+    max_query_length: int
 
     def __post_init__(self) -> None:
         if self.max_length <= self.max_query_length + 3:

@@ -50,10 +50,10 @@ class SpanEvaluation:
     tokenizer: PreTrainedTokenizerBase
     postprocessing: dict[str, Any]
     batch_size: int
-    metric: str = "korquad"
+    metric: str
     # SQuAD v2: answers may be empty (null score vs best span), scored v2-style;
     # the threshold is postprocessing.null_score_diff_threshold.
-    version_2_with_negative: bool = False
+    version_2_with_negative: bool
 
     def __post_init__(self) -> None:
         if self.metric not in SCORERS:

@@ -7,13 +7,10 @@ import datasets
 import pandas as pd
 import pytest
 
-from extractive_qa.pipelines.answer.nodes import (
-    ANSWER_COLUMNS,
-    answer,
-    to_question_dataset,
-)
+from extractive_qa.pipelines.answer.nodes import ANSWER_COLUMNS, answer
 from extractive_qa.pipelines.features.nodes import tokenize_validation
 from extractive_qa.pipelines.inference.nodes import postprocess, predict
+from extractive_qa.qa.answering import to_question_dataset
 from extractive_qa.qa_model import QAModel
 from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
@@ -50,8 +47,22 @@ def qa_model(korean_tokenizer, tiny_qa_model) -> QAModel:
     return QAModel(model=tiny_qa_model, tokenizer=korean_tokenizer)
 
 
-def test_answers_match_the_evaluation_path(qa_model):
-    answers = answer(QUESTIONS, qa_model, TOKENIZATION, INFERENCE, POSTPROCESSING)
+@pytest.mark.parametrize(
+    ("version_2_with_negative", "threshold"),
+    [(False, 0.0), (True, 0.0), (True, -1e9)],
+)
+def test_answers_match_the_evaluation_path(
+    qa_model, version_2_with_negative, threshold
+):
+    postprocessing = POSTPROCESSING | {"null_score_diff_threshold": threshold}
+    answers = answer(
+        QUESTIONS,
+        qa_model,
+        TOKENIZATION,
+        INFERENCE,
+        postprocessing,
+        version_2_with_negative,
+    )
     examples = datasets.Dataset.from_list(
         [
             {
@@ -68,11 +79,18 @@ def test_answers_match_the_evaluation_path(qa_model):
     features = tokenize_validation(examples, qa_model.tokenizer, TOKENIZATION)
     assert features["example_id"].count("long") >= 2, "the long context must overflow"
     logits = predict(features, qa_model, INFERENCE)
-    predictions = postprocess(examples, features, logits, POSTPROCESSING)
+    predictions = postprocess(
+        examples, features, logits, postprocessing, version_2_with_negative
+    )
 
     assert list(answers.columns) == list(ANSWER_COLUMNS)
     assert list(answers["id"]) == ["short", "long"]
     assert dict(zip(answers["id"], answers["answer"], strict=True)) == predictions
+    if threshold < -1e6:
+        # SQuAD v2 with the null always winning: no question is answered.
+        assert set(answers["answer"]) == {""}
+        assert set(answers["answer_start"]) == {-1}
+        return
     for row, context in zip(answers.itertuples(), QUESTIONS["context"], strict=True):
         assert row.answer == context[row.answer_start : row.answer_end]
         assert row.answer and isinstance(row.score, float)

@@ -40,7 +40,7 @@ def validation_examples() -> datasets.Dataset:
 
 
 def test_scores_match_hand_computed_values(validation_examples):
-    report = score(validation_examples, PREDICTIONS)
+    report = score(validation_examples, PREDICTIONS, None, False)
 
     # exact: 1 everywhere. wrong: 0 everywhere.
     # particle: EM 0; SQuAD F1 0 ("방배동의" and "방배동" share no word);
@@ -72,14 +72,16 @@ def test_any_gold_answer_counts(validation_examples):
         )
     )
 
-    report = score(examples, PREDICTIONS)
+    report = score(examples, PREDICTIONS, None, False)
 
     assert report["squad"]["exact_match"] == 50.0
     assert report["korquad"]["exact_match"] == 50.0
 
 
 def test_extra_predictions_are_ignored(validation_examples):
-    report = score(validation_examples, PREDICTIONS | {"unknown-id": "서울"})
+    report = score(
+        validation_examples, PREDICTIONS | {"unknown-id": "서울"}, None, False
+    )
 
     assert report["n_examples"] == 4
     assert report["squad"]["exact_match"] == 25.0
@@ -89,7 +91,7 @@ def test_missing_prediction_is_an_error(validation_examples):
     predictions = {k: v for k, v in PREDICTIONS.items() if k != "wrong"}
 
     with pytest.raises(ValueError, match="no answer for 1 examples") as error:
-        score(validation_examples, predictions)
+        score(validation_examples, predictions, None, False)
 
     assert "wrong" in str(error.value)
     assert "postprocess" in str(error.value)

@@ -71,4 +71,4 @@ def test_v2_needs_null_odds_for_every_question(examples) -> None:
 def test_v1_rejects_unanswerable_gold_with_a_pointer_to_v2(examples) -> None:
     predictions = {key: value[1] for key, value in CASES.items()}
     with pytest.raises(ValueError, match="SQuAD v2"):
-        score(examples, predictions)
+        score(examples, predictions, None, False)

@@ -74,7 +74,7 @@ def logits() -> datasets.Dataset:
 
 
 def test_v1_always_answers_with_the_best_span(examples, features, logits) -> None:
-    predictions = postprocess(examples, features, logits, POSTPROCESSING)
+    predictions = postprocess(examples, features, logits, POSTPROCESSING, False)
     assert predictions == {"sure": "서울", "unsure": "서울"}
 
 
@@ -122,7 +122,7 @@ def test_rank_answers_lists_nbest_and_null_odds(examples, features, logits) -> N
 def test_v1_nbest_has_no_empty_answer_but_null_odds_are_written(
     examples, features, logits
 ) -> None:
-    outputs = rank_answers(examples, features, logits, POSTPROCESSING)
+    outputs = rank_answers(examples, features, logits, POSTPROCESSING, False)
 
     assert all(
         entry["text"]

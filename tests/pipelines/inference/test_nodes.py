@@ -99,7 +99,9 @@ def test_postprocess_gives_one_answer_from_each_context(
     model = QAModel(model=tiny_qa_model, tokenizer=korean_tokenizer)
     logits = predict(features, model, INFERENCE)
 
-    predictions = postprocess(validation_examples, features, logits, POSTPROCESSING)
+    predictions = postprocess(
+        validation_examples, features, logits, POSTPROCESSING, False
+    )
 
     assert sorted(predictions) == sorted(validation_examples["id"])
     contexts = dict(
@@ -119,4 +121,4 @@ def test_postprocess_refuses_logits_of_other_features(
     logits = predict(features.select(range(2)), model, INFERENCE)
 
     with pytest.raises(ValueError, match="predict"):
-        postprocess(validation_examples, features, logits, POSTPROCESSING)
+        postprocess(validation_examples, features, logits, POSTPROCESSING, False)

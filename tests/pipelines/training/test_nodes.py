@@ -156,11 +156,22 @@ def test_fine_tune_changes_the_weights_and_lowers_the_loss(
         base,
         CheckpointFolder(str(tmp_path / "work")),
         training_parameters(),
+        TOKENIZATION,
+        False,
     )
     tuned = outputs["fine_tuned_model"]
 
     assert isinstance(tuned, QAModel)
     assert tuned.tokenizer is base.tokenizer
+    # Saved with the model: how it was evaluated, for whoever answers with it.
+    windows = {
+        k: TOKENIZATION[k] for k in ("max_length", "doc_stride", "max_query_length")
+    }
+    assert tuned.settings == {
+        "tokenization": windows,
+        "postprocessing": training_parameters()["eval_postprocessing"],
+        "version_2_with_negative": False,
+    }
     after = tuned.model.cpu().state_dict()
     changed = [name for name in before if not torch.equal(before[name], after[name])]
     assert "qa_outputs.weight" in changed
@@ -188,6 +199,8 @@ def test_fine_tune_returns_the_best_epoch_by_f1_and_its_curve(
         base,
         checkpoints,
         parameters,
+        TOKENIZATION,
+        False,
     )
 
     curve = outputs["training_curve"]
@@ -206,8 +219,10 @@ def test_fine_tune_returns_the_best_epoch_by_f1_and_its_curve(
     # best F1 of the curve: evaluation is the real metric and the best is kept.
     model = outputs["fine_tuned_model"]
     logits = predict(validation, model, {"batch_size": 32, "device": "cpu"})
-    answers = postprocess(validation_examples, validation, logits, POSTPROCESSING)
-    report = score(validation_examples, answers)
+    answers = postprocess(
+        validation_examples, validation, logits, POSTPROCESSING, False
+    )
+    report = score(validation_examples, answers, None, False)
     best = max(evaluated, key=lambda r: r["eval_f1"])
     assert report["korquad"]["f1"] == pytest.approx(best["eval_f1"], abs=1e-3)
     assert report["korquad"]["exact_match"] == pytest.approx(
@@ -240,7 +255,7 @@ def test_checkpoints_on_object_storage_resume_in_another_scratch_folder(
 
     kept = training_parameters() | {"keep_checkpoints": True}
     try:
-        first = fine_tune(*inputs(), kept)["fine_tuned_model"]
+        first = fine_tune(*inputs(), kept, TOKENIZATION, False)["fine_tuned_model"]
         states = fs.glob(f"{store[len('memory://') :]}/run-*/checkpoint-*/*.json")
         stored = {path.rsplit("/", 2)[-2] for path in states}
         assert stored and all(
@@ -250,7 +265,7 @@ def test_checkpoints_on_object_storage_resume_in_another_scratch_folder(
         last_step = max(int(name.split("-")[1]) for name in stored)
 
         with caplog.at_level(logging.INFO):
-            second = fine_tune(*inputs(), training_parameters())
+            second = fine_tune(*inputs(), training_parameters(), TOKENIZATION, False)
         assert f"checkpoint-{last_step} to resume from" in caplog.text
         tuned = second["fine_tuned_model"].model.state_dict()
         for name, weights in first.model.state_dict().items():

@@ -1,7 +1,7 @@
 """answer: questions + fine_tuned_model -> answers.
 
 Not part of ``__default__``: it runs on a trained model, with
-``kedro run --pipeline=answer``.
+``kedro run --pipelines=answer``.
 """
 
 from kedro.pipeline import Pipeline, node
@@ -20,6 +20,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     tokenization="params:tokenization",
                     inference="params:inference",
                     postprocessing="params:postprocessing",
+                    version_2_with_negative="params:task.version_2_with_negative",
                 ),
                 outputs="answers",
                 name="answer",

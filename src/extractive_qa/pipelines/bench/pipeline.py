@@ -6,7 +6,7 @@ Not part of ``__default__``; run it with ``kedro run --pipelines=bench`` (or
 
 from kedro.pipeline import Pipeline, node
 
-from extractive_qa.bench.nodes import (
+from extractive_qa.pipelines.bench.nodes import (
     benchmark_features,
     benchmark_inference,
     benchmark_training,

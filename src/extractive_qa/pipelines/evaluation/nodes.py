@@ -12,8 +12,8 @@ from extractive_qa.metrics.report import score_answers
 def score(
     validation_examples: datasets.Dataset,
     validation_predictions: dict[str, str],
-    validation_null_odds: dict[str, float | None] | None = None,
-    version_2_with_negative: bool = False,
+    validation_null_odds: dict[str, float | None] | None,
+    version_2_with_negative: bool,
 ) -> dict[str, Any]:
     """Gold answers + predicted answers -> EM/F1 (percent): SQuAD and KorQuAD 1.0,
     or with ``version_2_with_negative`` SQuAD v2 figures under both rules."""

@@ -31,7 +31,7 @@ def postprocess(
     validation_features: datasets.Dataset,
     validation_logits: datasets.Dataset,
     postprocessing: dict[str, Any],
-    version_2_with_negative: bool = False,
+    version_2_with_negative: bool,
 ) -> dict[str, str]:
     """Examples, windows and their logits -> ``{example id: answer text}``."""
     return decode_answers(
@@ -49,7 +49,7 @@ def rank_answers(
     validation_features: datasets.Dataset,
     validation_logits: datasets.Dataset,
     postprocessing: dict[str, Any],
-    version_2_with_negative: bool = False,
+    version_2_with_negative: bool,
 ) -> dict[str, dict]:
     """Examples, windows and logits -> ``validation_nbest`` and
     ``validation_null_odds``."""

@@ -27,7 +27,7 @@ def push_to_hub(fine_tuned_model: QAModel, hub: dict[str, Any]) -> None:
     token = hub_token()
     if not token:
         raise MissingHubTokenError(missing_token_message(repo_id))
-    private = hub.get("private", True)
+    private = hub["private"]
     fine_tuned_model.model.push_to_hub(repo_id, token=token, private=private)
     fine_tuned_model.tokenizer.push_to_hub(repo_id, token=token, private=private)
     logger.info("pushed the fine-tuned model and tokenizer to %s", repo_id)

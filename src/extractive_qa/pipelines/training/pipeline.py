@@ -24,6 +24,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     base_model="base_model",
                     checkpoint_folder="fine_tune_checkpoints",
                     training="params:training",
+                    tokenization="params:tokenization",
                     version_2_with_negative="params:task.version_2_with_negative",
                 ),
                 outputs=dict(

@@ -6,7 +6,8 @@ import datasets
 import pandas as pd
 import pytest
 
-from extractive_qa.pipelines.error_analysis.nodes import (
+from extractive_qa.records.shapes import EXAMPLE_FEATURES
+from extractive_qa.reporting.error_analysis import (
     bin_labels,
     break_down_errors,
     list_worst_questions,
@@ -14,7 +15,6 @@ from extractive_qa.pipelines.error_analysis.nodes import (
     question_word,
     score_questions,
 )
-from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
 ERROR_ANALYSIS = {
     "n_worst": 2,

@@ -1,5 +1,6 @@
-"""Benchmark nodes: each stage run under the reference recipe and the project's,
-on the same inputs in one process, outputs checked equal before timings count."""
+"""The benchmark: each stage run under the reference recipe and the project's,
+on the same inputs in one process, outputs checked equal before timings count.
+The bench pipeline's nodes are the three ``benchmark_*`` steps."""
 
 from __future__ import annotations
 
@@ -24,13 +25,18 @@ from extractive_qa.bench.recipes import (
     train_project,
 )
 from extractive_qa.bench.report import StageRow, markdown_table
-from extractive_qa.metrics.report import score_answers as score
+from extractive_qa.metrics.report import score_answers
 from extractive_qa.qa.decoding import decode_answers, predict_logits
 from extractive_qa.qa.spans import span_settings
 from extractive_qa.qa_model import QAModel
 from extractive_qa.training.sampling import bucket_batches, trainer_sampling
 
 logger = logging.getLogger(__name__)
+
+
+def score(examples: datasets.Dataset, answers: dict[str, str]) -> dict[str, Any]:
+    """The project's SQuAD v1 / KorQuAD 1.0 figures, as the score node gives."""
+    return score_answers(examples, answers, None, False)
 
 
 def predict(

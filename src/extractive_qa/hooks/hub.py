@@ -3,10 +3,8 @@ cannot reach it (instead of minutes of retries and a deep traceback)."""
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -16,12 +14,7 @@ from kedro.pipeline import Pipeline
 from kedro_datasets.huggingface import HFDataset
 
 from extractive_qa.datasets.hub_split import HubSplitDataset, local_file_param
-from extractive_qa.datasets.squad_json import MalformedSourceError
-from extractive_qa.failures import note_failed_node
-from extractive_qa.qa_model import QAModel, hub_offline, looks_like_path
-from extractive_qa.records.shapes import SourceRecordsError, container_problem
-
-logger = logging.getLogger(__name__)
+from extractive_qa.qa_model import hub_offline, looks_like_path
 
 HUB_TIMEOUT_SECONDS = 3.0
 
@@ -163,91 +156,3 @@ class HubAccessCheck:
             f"for: {'; '.join(needs)}.\n"
             + without_hub_advice(pipeline, catalog, run_params)
         )
-
-
-def _where(dataset: Any) -> str:
-    """The file, folder or hub name behind a catalog dataset, for messages."""
-    described = dataset._describe() if hasattr(dataset, "_describe") else {}
-    for key in ("filepath", "path", "dataset_name"):
-        if described.get(key):
-            return str(described[key])
-    return type(dataset).__name__
-
-
-class RawSourceCheck:
-    """Name the file behind a raw source in the errors about it: the shape of
-    what the ``load`` node reads is checked as soon as it is loaded, and record
-    errors from ``load`` are raised again with the file (the node itself only
-    knows catalog names)."""
-
-    def __init__(self) -> None:
-        self._catalog: Any = None
-
-    @hook_impl
-    def after_catalog_created(self, catalog: Any) -> None:
-        self._catalog = catalog
-
-    def _location(self, dataset_name: str) -> str:
-        if self._catalog is not None and dataset_name in self._catalog:
-            return _where(self._catalog[dataset_name])
-        return "unknown location"
-
-    @hook_impl
-    def after_dataset_loaded(self, dataset_name: str, data: Any, node: Any) -> None:
-        if node.name != "load" or dataset_name.startswith("params:"):
-            return
-        problem = container_problem(data)
-        if problem is not None:
-            where = self._location(dataset_name)
-            raise MalformedSourceError(f"{dataset_name} ({where}): {problem}")
-
-    @hook_impl
-    def on_node_error(self, error: Exception, node: Any) -> None:
-        if node.name == "load" and isinstance(error, SourceRecordsError):
-            raise error.at(self._location(error.source)) from None
-
-
-class FailedNode:
-    """Remember which node a run failed in, for the last lines of the run.
-
-    Registered last, so that Kedro calls it before hooks that raise again."""
-
-    @hook_impl
-    def on_node_error(self, node: Any) -> None:
-        note_failed_node(node.name)
-
-
-class CheckpointCleanup:
-    """Once a model that carries an ``after_saved`` action (fine_tune's
-    checkpoint removal) is saved, run it: checkpoints outlive every moment at
-    which a kill could lose the training."""
-
-    @hook_impl
-    def after_dataset_saved(self, data: Any) -> None:
-        after_saved = getattr(data, "after_saved", None)
-        if isinstance(data, QAModel) and after_saved is not None:
-            after_saved()
-
-
-class NodeTimer:
-    """Log each node's wall time, and all of them at the end of the run."""
-
-    def __init__(self) -> None:
-        self._started: dict[str, float] = {}
-        self.seconds: dict[str, float] = {}
-
-    @hook_impl
-    def before_node_run(self, node: Any) -> None:
-        self._started[node.name] = time.perf_counter()
-
-    @hook_impl
-    def after_node_run(self, node: Any) -> None:
-        self.seconds[node.name] = time.perf_counter() - self._started.pop(node.name)
-        logger.info("node %s took %.1f s", node.name, self.seconds[node.name])
-
-    @hook_impl
-    def after_pipeline_run(self) -> None:
-        if self.seconds:
-            summary = ", ".join(f"{name} {s:.1f} s" for name, s in self.seconds.items())
-            logger.info("node times: %s", summary)
-        self.seconds = {}

@@ -1,0 +1,123 @@
+"""AnswerSettings: built from the parameter groups, saved with a model and read
+back from it, with single fields replaced; and answering honours SQuAD v2 mode."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import datasets
+import pytest
+
+from extractive_qa.qa.answering import (
+    QUESTION_FEATURES,
+    AnswerSettings,
+    answer_questions,
+)
+from extractive_qa.qa.spans import SpanSettings
+from extractive_qa.qa.windows import WindowSettings
+from extractive_qa.qa_model import QAModel
+
+TOKENIZATION = {"max_length": 32, "doc_stride": 8, "max_query_length": 16}
+POSTPROCESSING = {
+    "n_best_size": 5,
+    "max_answer_length": 10,
+    "null_score_diff_threshold": 1.5,
+}
+
+
+def settings(version_2_with_negative: bool = False) -> AnswerSettings:
+    return AnswerSettings.from_params(
+        TOKENIZATION | {"chunk_size": 100}, POSTPROCESSING, version_2_with_negative
+    )
+
+
+def test_the_parameter_groups_become_settings() -> None:
+    built = settings(True)
+    assert built.windows == WindowSettings(32, 8, 16)
+    assert built.spans == SpanSettings(n_best_size=5, max_answer_length=10)
+    assert built.version_2_with_negative is True
+    assert built.null_score_diff_threshold == 1.5
+
+
+def test_saved_settings_read_back_the_same(korean_tokenizer, tiny_qa_model) -> None:
+    saved = settings(True).saved()
+    assert saved == {
+        "tokenization": TOKENIZATION,
+        "postprocessing": POSTPROCESSING,
+        "version_2_with_negative": True,
+    }
+    model = QAModel(model=tiny_qa_model, tokenizer=korean_tokenizer, settings=saved)
+    assert AnswerSettings.of_model(model, "m") == settings(True)
+
+
+def test_a_model_without_settings_or_with_a_part_missing_is_named(
+    korean_tokenizer, tiny_qa_model
+) -> None:
+    bare = QAModel(model=tiny_qa_model, tokenizer=korean_tokenizer)
+    with pytest.raises(ValueError, match="models/x holds no qa_settings.json"):
+        AnswerSettings.of_model(bare, "models/x")
+    partial = QAModel(
+        model=tiny_qa_model,
+        tokenizer=korean_tokenizer,
+        settings={"tokenization": TOKENIZATION, "version_2_with_negative": False},
+    )
+    with pytest.raises(ValueError, match="qa_settings.json lacks 'postprocessing'"):
+        AnswerSettings.of_model(partial, "models/x")
+
+
+def test_given_fields_replace_saved_ones_and_none_keeps_them(
+    korean_tokenizer, tiny_qa_model
+) -> None:
+    model = QAModel(
+        model=tiny_qa_model, tokenizer=korean_tokenizer, settings=settings().saved()
+    )
+    changed = AnswerSettings.of_model(
+        model, "m", max_length=48, n_best_size=None, doc_stride=4
+    )
+    assert changed.windows == WindowSettings(48, 4, 16)
+    assert changed.spans == settings().spans
+    with pytest.raises(ValueError, match="doc_stride"):
+        AnswerSettings.of_model(model, "m", doc_stride=30)
+    with pytest.raises(ValueError, match="not a window or span setting"):
+        AnswerSettings.of_model(model, "m", batch_size=3)
+    # A saved setting that does not fit is replaced before it is checked.
+    short = replace(
+        model,
+        settings=settings().saved()
+        | {"tokenization": {**TOKENIZATION, "max_length": 10}},
+    )
+    with pytest.raises(ValueError, match="max_length"):
+        AnswerSettings.of_model(short, "m")
+    assert AnswerSettings.of_model(short, "m", max_length=32) == settings()
+
+
+def test_v2_mode_leaves_a_question_unanswered_when_the_null_wins(
+    korean_tokenizer, tiny_qa_model
+) -> None:
+    questions = datasets.Dataset.from_dict(
+        {
+            "id": ["1"],
+            "question": ["대한민국의 수도는 어디인가?"],
+            "context": ["서울은 대한민국의 수도이다."],
+        },
+        features=QUESTION_FEATURES,
+    )
+    model = QAModel(model=tiny_qa_model, tokenizer=korean_tokenizer)
+
+    def answered(chosen: AnswerSettings):
+        (answer,) = answer_questions(
+            questions, model, chosen, chunk_size=10, batch_size=4, device="cpu"
+        )
+        return answer
+
+    v1 = answered(settings())
+    assert v1.answer and v1.score is not None
+    null_wins = replace_threshold(settings(True), -1e9)
+    assert answered(null_wins).answer == ""
+    assert answered(null_wins).answer_start == -1
+    span_wins = replace_threshold(settings(True), 1e9)
+    assert answered(span_wins) == v1
+
+
+def replace_threshold(chosen: AnswerSettings, threshold: float) -> AnswerSettings:
+    return replace(chosen, null_score_diff_threshold=threshold)
