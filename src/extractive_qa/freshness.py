@@ -320,6 +320,24 @@ class Provenance:
     def why_stale(self, name: str, recorded: Stamp) -> tuple[str, str]:
         """The first difference between how ``name`` was made and how it would
         be made now, and the node to rebuild from."""
+        return self._first_difference(name, recorded), self._rebuild_start(name)
+
+    def _rebuild_start(self, name: str) -> str:
+        """The node a rebuild of ``name`` starts from: its producer, or, where
+        one of that node's persisted inputs is stale too, where that input's
+        rebuild starts (a node's own setting may have changed together with
+        an earlier node's)."""
+        node = self.producers[name]
+        for input_name in node.inputs:
+            if input_name not in self.producers:
+                continue
+            recorded = self.recorded(input_name)
+            expected = self.expected(self.producers[input_name])
+            if recorded is None or recorded.digest != expected.digest:
+                return self._rebuild_start(input_name)
+        return node.name
+
+    def _first_difference(self, name: str, recorded: Stamp) -> str:
         chain: list[str] = []
         for _ in range(len(self.producers) + 1):
             reason, upstream = self._own_difference(name, recorded)
@@ -330,7 +348,7 @@ class Provenance:
         if chain:
             made_from = ", from ".join(chain)
             reason = f"made from {made_from}, which was {reason}"
-        return reason, self.producers[name].name
+        return reason
 
     def _own_difference(
         self, name: str, recorded: Stamp

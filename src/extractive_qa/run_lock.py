@@ -84,8 +84,9 @@ class RunLock:
         if holder is not None:
             if not self._stale(holder):
                 raise RunLockedError(
-                    f"Another run is using {self.path}'s folder: process "
-                    f"{holder.get('pid')} on {holder.get('host')}, started "
+                    "Another run holds the lock of this storage root, "
+                    f"{self.path}: process {holder.get('pid')} on "
+                    f"{holder.get('host')}, started "
                     f"{holder.get('started')} ({holder.get('command', '?')}). Wait "
                     "for it to finish, or give this run another "
                     "--params=storage=... . If that run is gone (its machine "

@@ -113,11 +113,11 @@ def test_predict_on_windows_of_other_settings_stops_and_changes_nothing(
     lines = done.stderr.strip().splitlines()
     assert lines[-6] == "Run failed: StaleArtifactError"
     # predict reads the windows, and the model trained on windows of the old
-    # length: both are named, with the setting and its two values.
+    # length (which saves that length with it): both are named, with the
+    # setting and its two values.
     assert set(lines[-5:-3]) == {
         "validation_features is stale: made with tokenization.max_length: 384 -> 256.",
-        "fine_tuned_model is stale: made from train_features, which was made "
-        "with tokenization.max_length: 384 -> 256.",
+        "fine_tuned_model is stale: made with tokenization.max_length: 384 -> 256.",
     }
     assert lines[-3].startswith("predict would read them, so it did not run")
     assert lines[-2] == "    kedro run --from-nodes=tokenize_train,tokenize_validation"
