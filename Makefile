@@ -9,7 +9,7 @@ export HF_DATASETS_OFFLINE := 1
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: install run bench bench-storage test lint viz clean airflow-venv airflow-dag
+.PHONY: install run bench bench-storage bench-serving test lint viz clean airflow-venv airflow-dag
 
 install: $(STAMP)
 
@@ -32,6 +32,12 @@ bench: install
 # against Parquet: data/08_reporting/storage_benchmark.{md,json}.
 bench-storage: install
 	$(BIN)/python -m extractive_qa.bench.storage $(if $(S3_ENDPOINT),--endpoint $(S3_ENDPOINT))
+
+# Answers per second of the model the newest tracked run logged, served by
+# `mlflow models serve` on 127.0.0.1, in batches of 1 and of 64 questions:
+# data/08_reporting/serving_benchmark.{md,json}. Needs `make run` first.
+bench-serving: install
+	$(BIN)/python -m extractive_qa.bench.serving
 
 test: install airflow-venv
 	$(BIN)/python -m pytest

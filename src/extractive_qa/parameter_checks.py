@@ -98,6 +98,7 @@ class Training(_Group):
     ]
     length_bucket_batches: int = Field(ge=1)
     logging_steps: int = Field(ge=1)
+    report_to: str | list[str]
     dataloader_num_workers: int = Field(ge=0)
     eval_strategy: Literal["epoch", "steps"]
     eval_steps: int | None = Field(ge=1)

@@ -10,19 +10,28 @@ from extractive_qa.hooks import (
     HubAccessCheck,
     HubCredentials,
     MainProcessSaves,
+    MlflowHook,
     NodeTimer,
     ParameterCheck,
     RawSourceCheck,
+    RunRecords,
     StampHooks,
     StorageLock,
+    TrackingStore,
 )
 
-# Kedro calls the hooks of one event in the reverse order of this tuple: the
-# parameters are checked before anything else looks at them, saves are turned
-# off on secondary torchrun ranks before any hook reads the catalog's entries,
-# the storage lock is taken once every check before the run has passed, and
-# the failed node is noted before a hook raises again.
+# Kedro calls the hooks of one event in the reverse order of this tuple:
+# - the parameters are checked before anything else looks at them;
+# - saves are turned off on secondary torchrun ranks before any hook reads the
+#   catalog's entries;
+# - the storage lock is taken once every check before the run has passed;
+# - the tracking store is chosen before kedro-mlflow reads its configuration,
+#   and the MLflow run opens after the lock and before RunRecords tags it;
+# - the failed node is noted before a hook raises again.
 HOOKS = (
+    RunRecords(),
+    MlflowHook(),
+    TrackingStore(),
     StorageLock(),
     HubAccessCheck(),
     RawSourceCheck(),
@@ -45,4 +54,9 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     # conf/korquad overrides single knobs (model.checkpoint) and keeps the rest.
     "merge_strategy": {"parameters": "soft"},
+    # kedro-mlflow's settings (conf/base/mlflow.yml), read by TrackingStore too.
+    "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]},
 }
+# kedro-mlflow's hook is in HOOKS, where its order is chosen; not twice (its
+# distribution is named kedro_mlflow, older releases kedro-mlflow).
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow", "kedro-mlflow")

@@ -55,6 +55,7 @@ TRAINING = {
     "weight_decay": 0.01,
     "warmup_ratio": 0.06,
     "lr_scheduler_type": "linear",
+    "report_to": "none",
     "seed": 13,
     "logging_steps": 50,
     "dataloader_num_workers": 0,

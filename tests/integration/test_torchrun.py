@@ -12,8 +12,16 @@ from pathlib import Path
 
 import datasets
 import yaml
+from mlflow import MlflowClient
 
 BATCH_SIZE = 16
+
+
+def tracked_runs(project: Path) -> list:
+    """The runs in the project's own MLflow store."""
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("extractive_qa")
+    return client.search_runs([experiment.experiment_id])
 
 
 def test_two_processes_split_the_batches_and_rank_zero_saves(
@@ -22,6 +30,7 @@ def test_two_processes_split_the_batches_and_rank_zero_saves(
     project = shutil.copytree(reduced_project, tmp_path / "project", symlinks=True)
     model = project / "data/06_models/fine_tuned_model/model.safetensors"
     before = model.stat().st_mtime_ns
+    runs_before = tracked_runs(project)
     params = yaml.safe_load((project / "conf/reduced/parameters.yml").read_text())
     assert params["training"]["num_train_epochs"] == 1
     run = subprocess.run(
@@ -47,5 +56,17 @@ def test_two_processes_split_the_batches_and_rank_zero_saves(
     assert per_process < math.ceil(windows / BATCH_SIZE)
 
     assert "rank 1 of a multi-process run: only rank 0 saves" in output
-    assert output.count("Saved QA model to") == 1
+    saved = re.findall(r"Saved QA model to (\S+)", output)
+    # Once to the catalog (the other save is the copy logged to MLflow).
+    assert [path for path in saved if path.endswith("fine_tuned_model")] == [
+        str(project / "data/06_models/fine_tuned_model")
+    ]
     assert model.stat().st_mtime_ns > before
+    # One MLflow run, recorded by rank 0, with the training curve of that run.
+    (new_run,) = [
+        run
+        for run in tracked_runs(project)
+        if run.info.run_id not in {r.info.run_id for r in runs_before}
+    ]
+    assert new_run.info.status == "FINISHED"
+    assert "training.learning_rate" in new_run.data.params

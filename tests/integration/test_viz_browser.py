@@ -10,10 +10,7 @@ repository (the picture README shows, copied to docs/images/).
 from __future__ import annotations
 
 import json
-import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,74 +21,21 @@ from base64 import b64decode
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from extractive_qa.pipeline_registry import register_pipelines
 
+from .servers import CHROMIUM_FLAGS, find_chromium, free_port, stop_process_tree
+
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO / "data" / "08_reporting" / "kedro_viz.png"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--hide-scrollbars",
-    "--window-size=1600,1000",
-]
 VIEWPORT = (1600, 1000)
 # kedro-viz keeps its settings in localStorage: no feature tour over the graph,
 # the light theme for the README.
 VIZ_SETTINGS = {"showFeatureHints": False, "theme": "light"}
 SECONDS_TO_START = 120
 SECONDS_TO_DRAW = 60
-
-
-def find_chromium() -> str | None:
-    """Debian's chromium (installed by .ci/run), or any chromium on PATH."""
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(name):
-            return path
-    return None
-
-
-def free_port() -> int:
-    """A free port on 127.0.0.1 below 49152: kedro viz refuses higher ones, and
-    the system's ephemeral ports (what binding port 0 gives) are often higher."""
-    rng = random.Random()
-    for _ in range(200):
-        port = rng.randrange(20_000, 45_000)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port on 127.0.0.1 between 20000 and 45000")
-
-
-def stop_process_tree(process: subprocess.Popen) -> None:
-    """Terminate a process and every child it started, each by PID; kill what is
-    still alive after 10 s."""
-    try:
-        family = [psutil.Process(process.pid)]
-        family += family[0].children(recursive=True)
-    except psutil.NoSuchProcess:
-        family = []
-    for member in family:
-        try:
-            member.send_signal(signal.SIGTERM)
-        except psutil.NoSuchProcess:
-            pass
-    _, alive = psutil.wait_procs(family, timeout=10)
-    for member in alive:
-        member.kill()
-    psutil.wait_procs(alive, timeout=10)
-    process.wait(timeout=10)
 
 
 def get_json(url: str) -> object:

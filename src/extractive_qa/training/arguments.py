@@ -19,6 +19,6 @@ def optimisation_arguments(training: dict[str, Any]) -> dict[str, Any]:
         "seed": training["seed"],
         "data_seed": training["seed"],
         "logging_steps": training["logging_steps"],
-        "report_to": [],
+        "report_to": training["report_to"],
         "dataloader_num_workers": training["dataloader_num_workers"],
     }

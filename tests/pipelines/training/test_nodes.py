@@ -80,6 +80,7 @@ def training_parameters() -> dict:
         "weight_decay": 0.01,
         "warmup_ratio": 0.0,
         "lr_scheduler_type": "linear",
+        "report_to": "none",
         "seed": 0,
         "bf16_on_gpu": False,
         "sampling_strategy": "length_buckets",

@@ -1,0 +1,104 @@
+"""An MLflow pyfunc over the library's answering path.
+
+``log_qa_model`` saves a ``QAModel`` (weights, tokenizer and its
+``qa_settings.json``) into the active MLflow run; ``mlflow models serve -m
+runs:/<id>/model --env-manager local`` then answers JSON rows of ``question``,
+``context`` and an optional ``id``, each with the same windows and span
+decoding as evaluation.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict
+from importlib.metadata import version
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow.models import ModelSignature
+from mlflow.types import ColSpec, Schema
+
+from extractive_qa.datasets import QAModelDataset
+from extractive_qa.qa.answering import (
+    AnswerSettings,
+    answer_questions,
+    to_question_dataset,
+)
+from extractive_qa.qa_model import QAModel
+
+# Inside the logged model: the save_pretrained folder.
+MODEL_ARTIFACT = "qa_model"
+ANSWER_COLUMNS = ("id", "question", "answer", "score", "answer_start", "answer_end")
+SIGNATURE = ModelSignature(
+    inputs=Schema(
+        [
+            ColSpec("string", "question"),
+            ColSpec("string", "context"),
+            ColSpec("string", "id", required=False),
+        ]
+    ),
+    outputs=Schema(
+        [
+            ColSpec("string", "id"),
+            ColSpec("string", "question"),
+            ColSpec("string", "answer"),
+            ColSpec("double", "score", required=False),
+            ColSpec("long", "answer_start"),
+            ColSpec("long", "answer_end"),
+        ]
+    ),
+)
+
+
+class QAPyfunc(mlflow.pyfunc.PythonModel):
+    """Rows of ``question``, ``context`` (and ``id``) -> one answer each."""
+
+    def load_context(self, context: Any) -> None:
+        folder = context.artifacts[MODEL_ARTIFACT]
+        self._model = QAModelDataset(filepath=folder).load()
+        self._settings = AnswerSettings.of_model(self._model, folder)
+        self._config = dict(context.model_config)
+
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict | None = None
+    ) -> pd.DataFrame:
+        answers = answer_questions(
+            to_question_dataset(model_input),
+            self._model,
+            self._settings,
+            chunk_size=self._config["chunk_size"],
+            batch_size=self._config["batch_size"],
+            device=self._config["device"],
+        )
+        return pd.DataFrame([asdict(a) for a in answers], columns=list(ANSWER_COLUMNS))
+
+
+def log_qa_model(
+    qa_model: QAModel, chunk_size: int, batch_size: int, device: str
+) -> str:
+    """Log ``qa_model`` as the active run's MLflow model ``model``; its URI.
+
+    ``chunk_size`` (questions tokenized per call), ``batch_size`` (windows per
+    forward pass) and ``device`` are the serving process's, from the run's
+    ``tokenization`` and ``inference`` parameters."""
+    with tempfile.TemporaryDirectory() as folder:
+        QAModelDataset(filepath=f"{folder}/{MODEL_ARTIFACT}").save(qa_model)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=QAPyfunc(),
+            artifacts={MODEL_ARTIFACT: f"{folder}/{MODEL_ARTIFACT}"},
+            model_config={
+                "chunk_size": chunk_size,
+                "batch_size": batch_size,
+                "device": device,
+            },
+            signature=SIGNATURE,
+            # Served with --env-manager local; the list documents what it ran on.
+            pip_requirements=[
+                f"{package}=={version(package)}"
+                for package in ("torch", "transformers", "tokenizers", "datasets")
+            ]
+            + [f"extractive-qa=={version('extractive-qa')}"],
+        )
+    return info.model_uri
