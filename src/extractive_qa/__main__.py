@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -21,23 +22,38 @@ SETTING_OPTIONS = {
     "n_best_size": "start and end candidates per window",
     "max_answer_length": "longest answer, in tokens",
 }
-# Windows of the one question per forward pass: a context rarely needs more.
+# Windows per forward pass of the command; --batch-size replaces it.
 WINDOWS_PER_PASS = 16
+# Questions tokenized at once from a --questions file.
+QUESTIONS_PER_CHUNK = 256
 
 
 def answer_parser() -> argparse.ArgumentParser:
     """Arguments of the ``answer`` command."""
     parser = argparse.ArgumentParser(
         prog="python -m extractive_qa answer",
-        description="Answer one question about a context with a saved QA model. "
+        description="Answer questions about contexts with a saved QA model: one "
+        "with --question and --context, or many as JSON Lines with --questions. "
         "Windows and spans are decoded with the settings saved with the model "
         "(qa_settings.json, written by fine_tune); an option below replaces one.",
     )
     parser.add_argument(
         "--model", required=True, help="a save_pretrained directory (model+tokenizer)"
     )
-    parser.add_argument("--question", required=True)
-    parser.add_argument("--context", required=True)
+    parser.add_argument("--question", help="one question (with --context)")
+    parser.add_argument("--context", help="the text --question is about")
+    parser.add_argument(
+        "--questions",
+        metavar="FILE",
+        help="JSON Lines of question, context and an optional id, or - for stdin; "
+        "the answers are printed as JSON Lines in the same order",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=WINDOWS_PER_PASS,
+        help=f"windows per forward pass (default: {WINDOWS_PER_PASS})",
+    )
     for name, meaning in SETTING_OPTIONS.items():
         parser.add_argument(
             f"--{name.replace('_', '-')}",
@@ -54,28 +70,53 @@ def answer_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _read_questions(source: str) -> list[dict]:
+    """The JSON Lines of ``source`` (a file, or - for stdin), blank lines skipped;
+    ValueError naming the line that is not a JSON object."""
+    text = sys.stdin.read() if source == "-" else Path(source).read_text("utf-8")
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{source}, line {number}: not JSON ({error})") from None
+        if not isinstance(row, dict):
+            raise ValueError(f"{source}, line {number}: not a JSON object")
+        rows.append(row)
+    if not rows:
+        raise ValueError(f"{source} holds no questions")
+    return rows
+
+
 def _usage_error(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)  # noqa: T201
     return 2
 
 
 def answer_command(argv: list[str]) -> int:
-    """Parse ``argv``, answer the question, print the answer; the exit status."""
-    args = answer_parser().parse_args(argv)
-    # One answer needs no progress bars.
+    """Parse ``argv``, answer the questions, print the answers; the exit status."""
+    parser = answer_parser()
+    args = parser.parse_args(argv)
+    if (args.questions is None) == (args.question is None and args.context is None):
+        parser.error("give --question and --context, or --questions FILE (not both)")
+    if args.questions is None and (args.question is None or args.context is None):
+        parser.error("--question and --context go together")
+    # A command's answers need no progress bars.
     os.environ.setdefault("TQDM_DISABLE", "1")
     # Imported here: the answer command needs no Kedro project, and Kedro's own
     # commands do not pay for torch/transformers.
-    import datasets
+    import pandas as pd
     from kedro.io.core import DatasetError
     from transformers.utils import logging as transformers_logging
 
     from extractive_qa.datasets import QAModelDataset
     from extractive_qa.qa.answering import (
-        QUESTION_FEATURES,
         AnswerSettings,
         MissingSettingsError,
         answer_questions,
+        to_question_dataset,
     )
     from extractive_qa.qa.inference import pick_device
 
@@ -110,18 +151,28 @@ def answer_command(argv: list[str]) -> int:
             f"{error}\n(the window options are --max-length, --doc-stride and "
             "--max-query-length)"
         )
-    question = datasets.Dataset.from_dict(
-        {"id": ["1"], "question": [args.question], "context": [args.context]},
-        features=QUESTION_FEATURES,
-    )
-    (answer,) = answer_questions(
-        question,
+    try:
+        rows = (
+            _read_questions(args.questions)
+            if args.questions is not None
+            else [{"id": "1", "question": args.question, "context": args.context}]
+        )
+        questions = to_question_dataset(pd.DataFrame(rows))
+    except (OSError, ValueError) as error:
+        return _usage_error(str(error))
+    answers = answer_questions(
+        questions,
         qa_model,
         settings,
-        chunk_size=1,
-        batch_size=WINDOWS_PER_PASS,
+        chunk_size=QUESTIONS_PER_CHUNK,
+        batch_size=args.batch_size,
         device=args.device,
     )
+    if args.questions is not None:
+        for answer in answers:
+            print(json.dumps(asdict(answer), ensure_ascii=False))  # noqa: T201
+        return 0
+    (answer,) = answers
     if args.json:
         record = {
             "answer": answer.answer,
@@ -143,6 +194,11 @@ def answer_command(argv: list[str]) -> int:
 
 
 def main(*args, **kwargs) -> Any:
+    if not args and sys.argv[1:2] in (["--help"], ["-h"], []):
+        print(  # noqa: T201
+            "python -m extractive_qa answer --help: answer questions with a saved "
+            "model (no Kedro project needed).\nEvery other command is Kedro's:\n"
+        )
     if not args and sys.argv[1:2] == ["answer"]:
         from extractive_qa.failures import report_failure
 

@@ -298,3 +298,66 @@ def test_the_token_is_never_logged_or_written(
         if path.is_file() and secret.encode() in path.read_bytes()
     ]
     assert written == []
+
+
+def test_command_line_answers_json_lines_as_the_pipeline_does(
+    reduced_project: Path, answered: list[dict], subprocess_env: dict
+):
+    questions = reduced_project / QUESTIONS
+    result = subprocess.run(
+        [sys.executable, "-m", "extractive_qa", "answer", "--questions", "-"]
+        + ["--model", str(reduced_project / MODEL)],
+        input=questions.read_text(encoding="utf-8"),
+        env=subprocess_env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    printed = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["id"] for row in printed] == [row["id"] for row in answered]
+    for got, want in zip(printed, answered, strict=True):
+        assert (got["answer"], got["answer_start"], got["answer_end"]) == (
+            want["answer"],
+            want["answer_start"],
+            want["answer_end"],
+        )
+        assert got["score"] == pytest.approx(want["score"], abs=1e-4)
+
+
+def test_command_line_names_the_line_that_is_not_json(
+    reduced_project: Path, tmp_path: Path, subprocess_env: dict
+):
+    lines = tmp_path / "questions.jsonl"
+    lines.write_text('{"question": "q", "context": "c"}\n\nnot json\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "extractive_qa", "answer", "--questions", str(lines)]
+        + ["--model", str(reduced_project / MODEL)],
+        env=subprocess_env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert f"error: {lines}, line 3: not JSON" in result.stderr
+
+
+def test_help_names_the_answer_command_and_every_option(subprocess_env: dict):
+    top = subprocess.run(
+        [sys.executable, "-m", "extractive_qa", "--help"],
+        env=subprocess_env,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    )
+    assert "python -m extractive_qa answer --help" in top.stdout
+    answer = subprocess.run(
+        [sys.executable, "-m", "extractive_qa", "answer", "--help"],
+        env=subprocess_env,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    )
+    for option in ("--questions", "--max-length", "--n-best-size", "--device"):
+        assert option in answer.stdout
+    assert answer.stdout.count("default:") >= 7
