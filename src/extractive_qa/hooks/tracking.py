@@ -101,25 +101,23 @@ class TrackingStore:
         }
 
 
+def _git(project: Path, *args: str) -> str:
+    """The output of ``git <args>`` in ``project``."""
+    return subprocess.run(
+        ["git", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    ).stdout.strip()
+
+
 def _git_commit(project: Path) -> str:
     """The checkout's commit, marked ``+changes`` when files differ from it."""
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        changed = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        commit = _git(project, "rev-parse", "HEAD")
+        changed = _git(project, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return "not a git checkout"
     return f"{commit}+changes" if changed else commit
