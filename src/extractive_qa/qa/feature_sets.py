@@ -4,7 +4,7 @@ questions longer than ``max_query_length`` counted and reported."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import datasets
@@ -48,21 +48,32 @@ def _report_long_questions(
         logger.info("%s: no question is longer than %d tokens", split, limit)
 
 
+def _windows(
+    split: str,
+    examples: datasets.Dataset,
+    tokenizer: PreTrainedTokenizerBase,
+    tokenization: dict[str, Any],
+    build: Callable[..., datasets.Dataset],
+) -> datasets.Dataset:
+    """``build``'s windows of one split, stamped with what they were made from."""
+    settings = window_settings(tokenization)
+    _report_long_questions(split, examples, tokenizer, settings.max_query_length)
+    features = build(
+        examples, tokenizer, settings, chunk_size=tokenization["chunk_size"]
+    )
+    stamp(features, feature_fingerprint(examples, tokenizer, settings))
+    return features
+
+
 def train_windows(
     train_examples: datasets.Dataset,
     tokenizer: PreTrainedTokenizerBase,
     tokenization: dict[str, Any],
 ) -> datasets.Dataset:
     """Training examples -> labelled windows (start/end token of the answer)."""
-    settings = window_settings(tokenization)
-    _report_long_questions(
-        "train_examples", train_examples, tokenizer, settings.max_query_length
+    return _windows(
+        "train_examples", train_examples, tokenizer, tokenization, build_train_features
     )
-    features = build_train_features(
-        train_examples, tokenizer, settings, chunk_size=tokenization["chunk_size"]
-    )
-    stamp(features, feature_fingerprint(train_examples, tokenizer, settings))
-    return features
 
 
 def validation_windows(
@@ -71,12 +82,10 @@ def validation_windows(
     tokenization: dict[str, Any],
 ) -> datasets.Dataset:
     """Validation examples -> windows with example ids and context offsets."""
-    settings = window_settings(tokenization)
-    _report_long_questions(
-        "validation_examples", validation_examples, tokenizer, settings.max_query_length
+    return _windows(
+        "validation_examples",
+        validation_examples,
+        tokenizer,
+        tokenization,
+        build_validation_features,
     )
-    features = build_validation_features(
-        validation_examples, tokenizer, settings, chunk_size=tokenization["chunk_size"]
-    )
-    stamp(features, feature_fingerprint(validation_examples, tokenizer, settings))
-    return features
