@@ -35,7 +35,9 @@ def answer_parser() -> argparse.ArgumentParser:
         description="Answer questions about contexts with a saved QA model: one "
         "with --question and --context, or many as JSON Lines with --questions. "
         "Windows and spans are decoded with the settings saved with the model "
-        "(qa_settings.json, written by fine_tune); an option below replaces one.",
+        "(qa_settings.json, written by fine_tune); an option below replaces one. "
+        "Each answer has its raw score (start + end logit) and a probability: the "
+        "softmax over its n-best spans and the no-answer score, taken at the answer.",
     )
     parser.add_argument(
         "--model", required=True, help="a save_pretrained directory (model+tokenizer)"
@@ -177,16 +179,22 @@ def answer_command(argv: list[str]) -> int:
         record = {
             "answer": answer.answer,
             "score": answer.score,
+            "probability": answer.probability,
             "answer_start": answer.answer_start,
             "answer_end": answer.answer_end,
         }
         print(json.dumps(record, ensure_ascii=False))  # noqa: T201
     elif answer.score is None:
         print("(no answer in the context)")  # noqa: T201
+        if answer.probability is not None:
+            print(  # noqa: T201
+                f"probability {answer.probability:.2f}", file=sys.stderr
+            )
     else:
         print(answer.answer)  # noqa: T201
         print(  # noqa: T201
-            f"score {answer.score:.2f}, characters "
+            f"probability {answer.probability:.2f}, score {answer.score:.2f}, "
+            f"characters "
             f"{answer.answer_start}-{answer.answer_end} of the context",
             file=sys.stderr,
         )

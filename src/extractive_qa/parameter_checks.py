@@ -123,13 +123,23 @@ class ErrorAnalysis(_Group):
     answer_length_edges: list[int] = Field(min_length=1)
     context_length_edges: list[int] = Field(min_length=1)
     window_count_edges: list[int] = Field(min_length=1)
+    probability_edges: list[float] = Field(min_length=2)
 
     @model_validator(mode="after")
     def _edges_increase(self) -> ErrorAnalysis:
-        for name in ("answer_length_edges", "context_length_edges"):
+        for name in (
+            "answer_length_edges",
+            "context_length_edges",
+            "probability_edges",
+        ):
             edges = getattr(self, name)
             if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
                 raise ValueError(f"{name} must increase, got {edges}")
+        if self.probability_edges[0] != 0.0 or self.probability_edges[-1] != 1.0:
+            raise ValueError(
+                f"probability_edges must run from 0.0 to 1.0, got "
+                f"{self.probability_edges}"
+            )
         return self
 
 

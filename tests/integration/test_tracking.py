@@ -40,6 +40,7 @@ ARTIFACTS = {
     "training_curve.png",
     "worst_questions.csv",
     "error_breakdown.csv",
+    "reliability.csv",
 }
 
 
@@ -133,6 +134,10 @@ def test_each_run_holds_its_parameters_and_final_metrics(two_runs) -> None:
         written["korquad"]["f1"]
     )
     assert runs[0].data.metrics["korquad.f1"] != runs[1].data.metrics["korquad.f1"]
+    reliability = pd.read_csv(project / "data/08_reporting/reliability.csv")
+    assert runs[-1].data.metrics["expected_calibration_error"] == pytest.approx(
+        reliability.set_index("probability_bin").loc["all", "gap"]
+    )
 
 
 @pytest.mark.slow
@@ -268,6 +273,7 @@ def test_the_served_model_answers_as_the_library_does(served_model, two_runs) ->
             want.answer_end,
         )
         assert got["score"] == pytest.approx(want.score, abs=1e-4)
+        assert got["probability"] == pytest.approx(want.probability, abs=1e-4)
 
 
 @pytest.mark.slow

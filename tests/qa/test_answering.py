@@ -112,9 +112,14 @@ def test_v2_mode_leaves_a_question_unanswered_when_the_null_wins(
 
     v1 = answered(settings())
     assert v1.answer and v1.score is not None
+    assert 0.0 < v1.probability < 1.0
     null_wins = replace_threshold(settings(True), -1e9)
-    assert answered(null_wins).answer == ""
-    assert answered(null_wins).answer_start == -1
+    unanswered = answered(null_wins)
+    assert unanswered.answer == ""
+    assert unanswered.answer_start == -1
+    # The empty answer carries the null's probability; the span and the null
+    # share the mass with the other n-best spans.
+    assert 0.0 < unanswered.probability < 1.0 - v1.probability
     span_wins = replace_threshold(settings(True), 1e9)
     assert answered(span_wins) == v1
 

@@ -8,7 +8,12 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from extractive_qa.qa.nbest import nbest_records, rank_spans
+from extractive_qa.qa.nbest import (
+    ExampleCandidates,
+    answer_probability,
+    nbest_records,
+    rank_spans,
+)
 from extractive_qa.qa.spans import Span, SpanSettings, best_spans, window_arrays
 
 LOW = -10.0
@@ -209,3 +214,50 @@ def test_rank_spans_equal_the_reference_v2_post_processing(settings) -> None:
             assert got.null_odds == pytest.approx(float(null) - spans[0][2])
     # Several candidates per example on average: the lists were really ranked.
     assert sum(len(r.spans) for r in ranked.values()) > 2 * len(example_ids)
+
+
+def test_answer_probability_is_the_softmax_over_spans_and_null_at_the_answer():
+    candidates = ExampleCandidates(
+        spans=[Span(4.0, 0, 2), Span(2.0, 3, 5)], null_score=1.0
+    )
+    mass = np.exp(4.0) + np.exp(2.0) + np.exp(1.0)
+
+    assert answer_probability(candidates, candidates.spans[0]) == pytest.approx(
+        np.exp(4.0) / mass
+    )
+    # The empty answer (SQuAD v2, the null chosen) gets the null's share.
+    assert answer_probability(candidates, None) == pytest.approx(np.exp(1.0) / mass)
+    # Scores far apart neither overflow nor lose the small share.
+    far = ExampleCandidates(spans=[Span(900.0, 0, 2)], null_score=880.0)
+    assert answer_probability(far, None) == pytest.approx(
+        np.exp(-20.0) / (1 + np.exp(-20.0))
+    )
+
+
+def test_answer_probability_without_a_null_or_any_span():
+    only_spans = ExampleCandidates(
+        spans=[Span(1.0, 0, 2), Span(1.0, 3, 5)], null_score=float("inf")
+    )
+    assert answer_probability(only_spans, only_spans.spans[1]) == pytest.approx(0.5)
+    assert answer_probability(only_spans, None) is None
+    nothing = ExampleCandidates(spans=[], null_score=float("inf"))
+    assert answer_probability(nothing, None) is None
+    null_only = ExampleCandidates(spans=[], null_score=-3.0)
+    assert answer_probability(null_only, None) == pytest.approx(1.0)
+
+
+def test_the_v2_nbest_top_probability_is_the_answer_probability():
+    """When every candidate is listed, nbest_records with the null gives the
+    leading answer the same probability as answer_probability."""
+    candidates = ExampleCandidates(
+        spans=[Span(3.0, 0, 2), Span(2.5, 3, 5), Span(-1.0, 6, 7)], null_score=0.5
+    )
+    records = nbest_records(candidates, "서울과 부산 대구", 4, with_null=True)
+
+    assert records[0]["probability"] == pytest.approx(
+        answer_probability(candidates, candidates.spans[0])
+    )
+    null_record = next(r for r in records if r["char_start"] is None)
+    assert null_record["probability"] == pytest.approx(
+        answer_probability(candidates, None)
+    )

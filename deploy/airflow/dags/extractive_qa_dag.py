@@ -110,6 +110,7 @@ with DAG(
         tasks["score_questions"] = kedro_run("score_questions")
         tasks["break_down_errors"] = kedro_run("break_down_errors")
         tasks["list_worst_questions"] = kedro_run("list_worst_questions")
+        tasks["reliability_table"] = kedro_run("reliability_table")
         tasks["plot_error_breakdown"] = kedro_run("plot_error_breakdown")
 
     # Each task after those that write what it reads.
@@ -140,4 +141,6 @@ with DAG(
     tasks["postprocess"] >> tasks["score_questions"]
     tasks["score_questions"] >> tasks["break_down_errors"]
     tasks["score_questions"] >> tasks["list_worst_questions"]
+    tasks["rank_answers"] >> tasks["reliability_table"]
+    tasks["score_questions"] >> tasks["reliability_table"]
     tasks["break_down_errors"] >> tasks["plot_error_breakdown"]

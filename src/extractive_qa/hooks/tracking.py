@@ -41,6 +41,7 @@ ARTIFACTS = {
     "error_breakdown_plot": "error_breakdown.png",
     "training_curve_plot": "training_curve.png",
     "worst_questions": "worst_questions.csv",
+    "reliability": "reliability.csv",
     "error_breakdown": "error_breakdown.csv",
 }
 
@@ -147,6 +148,14 @@ def _log_file(data: Any, name: str) -> None:
             mlflow.log_artifact(str(path))
 
 
+def _log_calibration_error(reliability: Any) -> None:
+    """The reliability table's ``all`` row gap as metric
+    ``expected_calibration_error``."""
+    total = reliability[reliability["probability_bin"] == "all"]
+    if len(total):
+        mlflow.log_metric("expected_calibration_error", float(total["gap"].iloc[0]))
+
+
 def log_training_curve(curve: list[dict[str, Any]]) -> None:
     """The training loss and the validation EM/F1 as metric histories by step."""
     for record in curve:
@@ -239,6 +248,8 @@ class RunRecords:
             mlflow.log_metrics(_numbers(data, f"data_quality.{split}"))
         elif dataset_name in ARTIFACTS:
             _log_file(data, ARTIFACTS[dataset_name])
+            if dataset_name == "reliability":
+                _log_calibration_error(data)
         elif dataset_name == "fine_tuned_model":
             tokenization = self._catalog.load("params:tokenization")
             inference = self._catalog.load("params:inference")

@@ -17,9 +17,10 @@ from typing import Any
 import datasets
 import pandas as pd
 
-from extractive_qa.qa.decoding import chosen_spans
+from extractive_qa.qa.decoding import chosen_probabilities, chosen_spans
 from extractive_qa.qa.features import build_validation_features
 from extractive_qa.qa.inference import predict_window_logits
+from extractive_qa.qa.nbest import rank_spans
 from extractive_qa.qa.spans import SpanSettings, span_settings, window_arrays
 from extractive_qa.qa.windows import WindowSettings, window_settings
 from extractive_qa.qa_model import SETTINGS_FILE, QAModel
@@ -111,15 +112,55 @@ class AnswerSettings:
             ) from None
 
 
+def model_answer_settings(
+    qa_model: QAModel,
+    source: str,
+    tokenization: dict[str, Any],
+    postprocessing: dict[str, Any],
+    version_2_with_negative: bool,
+) -> AnswerSettings:
+    """The settings saved with ``qa_model``; the given parameters only when it
+    was saved without them (a model fine-tuned elsewhere), with a warning."""
+    if qa_model.settings is None:
+        logger.warning(
+            "%s holds no %s; answering with this run's tokenization and "
+            "postprocessing parameters and version_2_with_negative=%s, which may "
+            "not be those the model was evaluated with.",
+            source,
+            SETTINGS_FILE,
+            version_2_with_negative,
+        )
+        return AnswerSettings.from_params(
+            tokenization, postprocessing, version_2_with_negative
+        )
+    settings = AnswerSettings.of_model(qa_model, source)
+    given = AnswerSettings.from_params(
+        tokenization, postprocessing, version_2_with_negative
+    )
+    if given != settings:
+        logger.info(
+            "answering with the settings saved in %s/%s (%s), not this run's "
+            "parameters (%s)",
+            source,
+            SETTINGS_FILE,
+            settings.saved(),
+            given.saved(),
+        )
+    return settings
+
+
 @dataclass(frozen=True)
 class Answer:
-    """The best span of one question's context; empty text (score None, offsets
-    -1) when no window holds a valid span."""
+    """The chosen span of one question's context, its raw score (start + end
+    logit) and its probability (``nbest.answer_probability``). Empty text with
+    offsets -1 when there is no answer: score None, and the probability of the
+    empty answer in SQuAD v2 mode (None when no window holds a valid span)."""
 
     id: str
     question: str
     answer: str
     score: float | None
+    probability: float | None
     answer_start: int
     answer_end: int
 
@@ -170,6 +211,22 @@ def to_question_dataset(questions: pd.DataFrame) -> datasets.Dataset:
     )
 
 
+ANSWER_COLUMNS = (
+    "id",
+    "question",
+    "answer",
+    "score",
+    "probability",
+    "answer_start",
+    "answer_end",
+)
+
+
+def answers_table(answers: list[Answer]) -> pd.DataFrame:
+    """Answers as a table with ``ANSWER_COLUMNS`` (empty answers included)."""
+    return pd.DataFrame([asdict(a) for a in answers], columns=list(ANSWER_COLUMNS))
+
+
 def answer_questions(
     questions: datasets.Dataset,
     qa_model: QAModel,
@@ -191,21 +248,28 @@ def answer_questions(
         batch_size=batch_size,
         device=device,
     )
+    example_ids = questions["id"][:]
+    feature_example_ids = features["example_id"][:]
+    windows = window_arrays(features, logits)
     spans = chosen_spans(
-        questions["id"][:],
-        features["example_id"][:],
-        window_arrays(features, logits),
+        example_ids,
+        feature_example_ids,
+        windows,
         settings.spans,
         settings.version_2_with_negative,
         settings.null_score_diff_threshold,
+    )
+    probabilities = chosen_probabilities(
+        rank_spans(example_ids, feature_example_ids, windows, settings.spans), spans
     )
     answers = []
     for example_id, question, context in zip(
         questions["id"], questions["question"], questions["context"], strict=True
     ):
         span = spans[example_id]
+        probability = probabilities[example_id]
         if span is None:
-            answers.append(Answer(example_id, question, "", None, -1, -1))
+            answers.append(Answer(example_id, question, "", None, probability, -1, -1))
             continue
         answers.append(
             Answer(
@@ -213,6 +277,7 @@ def answer_questions(
                 question=question,
                 answer=context[span.char_start : span.char_end],
                 score=span.score,
+                probability=probability,
                 answer_start=span.char_start,
                 answer_end=span.char_end,
             )

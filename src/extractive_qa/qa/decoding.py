@@ -16,7 +16,12 @@ from extractive_qa.qa.fingerprint import (
     tokenizer_fingerprint,
 )
 from extractive_qa.qa.inference import predict_window_logits
-from extractive_qa.qa.nbest import nbest_records, rank_spans
+from extractive_qa.qa.nbest import (
+    ExampleCandidates,
+    answer_probability,
+    nbest_records,
+    rank_spans,
+)
 from extractive_qa.qa.spans import (
     Span,
     SpanSettings,
@@ -86,6 +91,18 @@ def chosen_spans(
     }
 
 
+def chosen_probabilities(
+    ranked: dict[str, ExampleCandidates], chosen: dict[str, Span | None]
+) -> dict[str, float | None]:
+    """Per example the probability of its chosen answer (from ``chosen_spans``)
+    among its ranked candidates (from ``rank_spans``):
+    ``nbest.answer_probability``."""
+    return {
+        example_id: answer_probability(ranked[example_id], span)
+        for example_id, span in chosen.items()
+    }
+
+
 def decode_answers(
     validation_examples: datasets.Dataset,
     validation_features: datasets.Dataset,
@@ -120,18 +137,26 @@ def ranked_answers(
     validation_logits: datasets.Dataset,
     settings: SpanSettings,
     version_2_with_negative: bool,
+    null_score_diff_threshold: float,
 ) -> dict[str, dict]:
     """Examples, windows and logits -> ``validation_nbest`` (top answers with
-    offsets, score, probability) and ``validation_null_odds`` (null score minus
-    best span score; null when no span is valid)."""
+    offsets, score, probability), ``validation_null_odds`` (null score minus
+    best span score; null when no span is valid) and
+    ``validation_probabilities`` (the probability of the answer
+    ``decode_answers`` gives, see ``nbest.answer_probability``)."""
     check_inputs_match(validation_examples, validation_features, validation_logits)
     windows = window_arrays(validation_features, validation_logits)
     contexts = _contexts(validation_examples)
-    ranked = rank_spans(
-        column_list(validation_examples, "id"),
-        column_list(validation_features, "example_id"),
+    example_ids = column_list(validation_examples, "id")
+    feature_example_ids = column_list(validation_features, "example_id")
+    ranked = rank_spans(example_ids, feature_example_ids, windows, settings)
+    chosen = chosen_spans(
+        example_ids,
+        feature_example_ids,
         windows,
         settings,
+        version_2_with_negative,
+        null_score_diff_threshold,
     )
     nbest = {
         example_id: nbest_records(
@@ -146,7 +171,11 @@ def ranked_answers(
         example_id: candidates.null_odds if candidates.spans else None
         for example_id, candidates in ranked.items()
     }
-    return {"validation_nbest": nbest, "validation_null_odds": null_odds}
+    return {
+        "validation_nbest": nbest,
+        "validation_null_odds": null_odds,
+        "validation_probabilities": chosen_probabilities(ranked, chosen),
+    }
 
 
 def check_inputs_match(

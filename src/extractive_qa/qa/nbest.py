@@ -81,6 +81,35 @@ def rank_spans(
     }
 
 
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """Probabilities proportional to ``exp(score)``, computed without overflow."""
+    weights = np.exp(scores - scores.max())
+    return weights / weights.sum()
+
+
+def answer_probability(
+    candidates: ExampleCandidates, chosen: Span | None
+) -> float | None:
+    """How sure the model is of the chosen answer: the softmax, over the scores
+    of the example's n-best spans and its null score, taken at the chosen span
+    (None: the null, the empty answer).
+
+    The null competes in SQuAD v1 mode too: a window without the answer is
+    trained to point at CLS, so mass on the null means "not in this context".
+    None when nothing can be chosen (no valid span and no null score).
+    """
+    scores = [span.score for span in candidates.spans]
+    if np.isfinite(candidates.null_score):
+        scores.append(candidates.null_score)
+    if not scores or (chosen is None and not np.isfinite(candidates.null_score)):
+        return None
+    target = candidates.null_score if chosen is None else chosen.score
+    values = np.asarray([target, *scores], dtype=np.float64)
+    # The chosen score is one of the scores; its share of their total mass.
+    weights = np.exp(values - values.max())
+    return float(weights[0] / weights[1:].sum())
+
+
 def nbest_records(
     candidates: ExampleCandidates,
     context: str,
@@ -114,9 +143,9 @@ def nbest_records(
         entries = sorted(entries, key=lambda entry: -entry["score"])[:n_best_size]
     if not entries:
         return []
-    scores = np.asarray([entry["score"] for entry in entries], dtype=np.float64)
-    weights = np.exp(scores - scores.max())
-    probabilities = weights / weights.sum()
+    probabilities = softmax(
+        np.asarray([entry["score"] for entry in entries], dtype=np.float64)
+    )
     for entry, probability in zip(entries, probabilities, strict=True):
         entry["probability"] = float(probability)
     return entries

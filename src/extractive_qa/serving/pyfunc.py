@@ -10,7 +10,6 @@ decoding as evaluation.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import asdict
 from importlib.metadata import version
 from typing import Any
 
@@ -23,13 +22,13 @@ from extractive_qa.datasets import QAModelDataset
 from extractive_qa.qa.answering import (
     AnswerSettings,
     answer_questions,
+    answers_table,
     to_question_dataset,
 )
 from extractive_qa.qa_model import QAModel
 
 # Inside the logged model: the save_pretrained folder.
 MODEL_ARTIFACT = "qa_model"
-ANSWER_COLUMNS = ("id", "question", "answer", "score", "answer_start", "answer_end")
 SIGNATURE = ModelSignature(
     inputs=Schema(
         [
@@ -44,6 +43,7 @@ SIGNATURE = ModelSignature(
             ColSpec("string", "question"),
             ColSpec("string", "answer"),
             ColSpec("double", "score", required=False),
+            ColSpec("double", "probability", required=False),
             ColSpec("long", "answer_start"),
             ColSpec("long", "answer_end"),
         ]
@@ -71,7 +71,7 @@ class QAPyfunc(mlflow.pyfunc.PythonModel):
             batch_size=self._config["batch_size"],
             device=self._config["device"],
         )
-        return pd.DataFrame([asdict(a) for a in answers], columns=list(ANSWER_COLUMNS))
+        return answers_table(answers)
 
 
 def log_qa_model(

@@ -3,14 +3,17 @@ same windows, same logits, same best span."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
+
 import datasets
 import pandas as pd
 import pytest
 
 from extractive_qa.pipelines.answer.nodes import ANSWER_COLUMNS, answer
 from extractive_qa.pipelines.features.nodes import tokenize_validation
-from extractive_qa.pipelines.inference.nodes import postprocess, predict
-from extractive_qa.qa.answering import to_question_dataset
+from extractive_qa.pipelines.inference.nodes import postprocess, predict, rank_answers
+from extractive_qa.qa.answering import AnswerSettings, to_question_dataset
 from extractive_qa.qa_model import QAModel
 from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
@@ -86,6 +89,13 @@ def test_answers_match_the_evaluation_path(
     assert list(answers.columns) == list(ANSWER_COLUMNS)
     assert list(answers["id"]) == ["short", "long"]
     assert dict(zip(answers["id"], answers["answer"], strict=True)) == predictions
+    # The probability is the one rank_answers gives the same answer.
+    ranked = rank_answers(
+        examples, features, logits, postprocessing, version_2_with_negative
+    )
+    probabilities = dict(zip(answers["id"], answers["probability"], strict=True))
+    assert probabilities == pytest.approx(ranked["validation_probabilities"])
+    assert all(0.0 < p <= 1.0 for p in probabilities.values())
     if threshold < -1e6:
         # SQuAD v2 with the null always winning: no question is answered.
         assert set(answers["answer"]) == {""}
@@ -116,3 +126,36 @@ def test_rows_are_numbered_when_the_table_has_no_ids():
 def test_bad_question_tables_say_what_to_fix(table, message):
     with pytest.raises(ValueError, match=message):
         to_question_dataset(table)
+
+
+def test_the_settings_saved_with_the_model_win_over_the_run_parameters(
+    qa_model, caplog
+):
+    """A model saved in SQuAD v2 mode with a threshold the null always beats
+    leaves every question unanswered, though the run's parameters say v1."""
+    saved = AnswerSettings.from_params(
+        TOKENIZATION,
+        POSTPROCESSING | {"null_score_diff_threshold": -1e9},
+        version_2_with_negative=True,
+    )
+    v2_model = replace(qa_model, settings=saved.saved())
+    with caplog.at_level(logging.INFO, logger="extractive_qa.qa.answering"):
+        answers = answer(
+            QUESTIONS, v2_model, TOKENIZATION, INFERENCE, POSTPROCESSING, False
+        )
+
+    assert set(answers["answer"]) == {""}
+    assert "answering with the settings saved in fine_tuned_model" in caplog.text
+
+
+def test_a_model_without_saved_settings_uses_the_run_parameters_and_warns(
+    qa_model, caplog
+):
+    assert qa_model.settings is None
+    with caplog.at_level(logging.WARNING, logger="extractive_qa.qa.answering"):
+        answers = answer(
+            QUESTIONS, qa_model, TOKENIZATION, INFERENCE, POSTPROCESSING, False
+        )
+
+    assert all(answers["answer"])
+    assert "fine_tuned_model holds no qa_settings.json" in caplog.text

@@ -1,20 +1,21 @@
-"""Answer new questions with the fine-tuned model, as evaluation does."""
+"""Answer new questions with the fine-tuned model, as it was evaluated."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
 
 from extractive_qa.qa.answering import (
-    AnswerSettings,
+    ANSWER_COLUMNS,
     answer_questions,
+    answers_table,
+    model_answer_settings,
     to_question_dataset,
 )
 from extractive_qa.qa_model import QAModel
 
-ANSWER_COLUMNS = ("id", "question", "answer", "score", "answer_start", "answer_end")
+__all__ = ["ANSWER_COLUMNS", "answer"]
 
 
 def answer(
@@ -25,17 +26,21 @@ def answer(
     postprocessing: dict[str, Any],
     version_2_with_negative: bool,
 ) -> pd.DataFrame:
-    """Questions with contexts + model -> answer, score and character offsets,
-    decoded as the postprocess node decodes (an empty answer in SQuAD v2 mode
-    when the null score wins)."""
+    """Questions with contexts + model -> answer, score, probability and
+    character offsets, decoded with the settings saved with the model (the
+    run's parameters only for a model saved without them)."""
     answers = answer_questions(
         to_question_dataset(questions),
         fine_tuned_model,
-        AnswerSettings.from_params(
-            tokenization, postprocessing, version_2_with_negative
+        model_answer_settings(
+            fine_tuned_model,
+            "fine_tuned_model",
+            tokenization,
+            postprocessing,
+            version_2_with_negative,
         ),
         chunk_size=tokenization["chunk_size"],
         batch_size=inference["batch_size"],
         device=inference["device"],
     )
-    return pd.DataFrame([asdict(a) for a in answers], columns=list(ANSWER_COLUMNS))
+    return answers_table(answers)

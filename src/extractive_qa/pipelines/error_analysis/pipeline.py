@@ -1,4 +1,5 @@
-"""score_questions -> break_down_errors, list_worst_questions -> plots.
+"""score_questions -> break_down_errors, list_worst_questions,
+reliability_table -> plots.
 
 The training-curve plot is a separate pipeline (``training_report``): it needs
 the ``training_curve`` entry that fine_tune writes.
@@ -11,6 +12,7 @@ from extractive_qa.pipelines.error_analysis.nodes import (
     list_worst_questions,
     plot_error_breakdown,
     plot_training_curve,
+    reliability_table,
     score_questions,
 )
 
@@ -47,6 +49,17 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ),
                 outputs="worst_questions",
                 name="list_worst_questions",
+                tags=["report"],
+            ),
+            node(
+                reliability_table,
+                inputs=dict(
+                    question_scores="question_scores",
+                    validation_probabilities="validation_probabilities",
+                    error_analysis="params:error_analysis",
+                ),
+                outputs="reliability",
+                name="reliability_table",
                 tags=["report"],
             ),
             node(

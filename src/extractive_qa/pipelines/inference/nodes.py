@@ -51,12 +51,13 @@ def rank_answers(
     postprocessing: dict[str, Any],
     version_2_with_negative: bool,
 ) -> dict[str, dict]:
-    """Examples, windows and logits -> ``validation_nbest`` and
-    ``validation_null_odds``."""
+    """Examples, windows and logits -> ``validation_nbest``,
+    ``validation_null_odds`` and ``validation_probabilities``."""
     return ranked_answers(
         validation_examples,
         validation_features,
         validation_logits,
         span_settings(postprocessing),
         version_2_with_negative,
+        postprocessing["null_score_diff_threshold"],
     )

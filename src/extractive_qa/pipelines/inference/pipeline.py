@@ -1,5 +1,5 @@
 """predict, postprocess, rank_answers: validation_features -> logits ->
-predictions, n-best lists and null odds."""
+predictions, n-best lists, null odds and answer probabilities."""
 
 from kedro.pipeline import Pipeline, node
 
@@ -45,6 +45,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs=dict(
                     validation_nbest="validation_nbest",
                     validation_null_odds="validation_null_odds",
+                    validation_probabilities="validation_probabilities",
                 ),
                 name="rank_answers",
                 tags=["report"],
