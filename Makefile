@@ -9,7 +9,7 @@ export HF_DATASETS_OFFLINE := 1
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: install run bench bench-storage bench-serving test lint viz clean airflow-venv airflow-dag
+.PHONY: install run bench bench-storage bench-serving bench-scale test lint viz clean airflow-venv airflow-dag
 
 install: $(STAMP)
 
@@ -38,6 +38,11 @@ bench-storage: install
 # data/08_reporting/serving_benchmark.{md,json}. Needs `make run` first.
 bench-serving: install
 	$(BIN)/python -m extractive_qa.bench.serving
+
+# The CPU stages at 1k, 10k, 60k and 200k synthetic questions, the project against
+# the reference recipe: data/08_reporting/scale_benchmark.{md,json,png}.
+bench-scale: install
+	HF_HUB_OFFLINE=1 TQDM_DISABLE=1 $(BIN)/python -m extractive_qa.bench.scale
 
 test: install airflow-venv
 	$(BIN)/python -m pytest

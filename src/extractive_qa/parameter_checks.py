@@ -159,6 +159,17 @@ class Bench(_Group):
     num_train_epochs: float | None = Field(gt=0.0)
     repeats: int = Field(ge=1)
     output_dir: str
+    scale_sizes: list[int] = Field(min_length=2)
+    scale_seed: int
+    scale_long_fraction: float = Field(ge=0.0, le=1.0)
+    scale_tokenizer_questions: int = Field(ge=1)
+    scale_targets: ScaleTargets
+
+
+class ScaleTargets(_Group):
+    max_time_exponent: float = Field(gt=0.0)
+    postprocess_speedup: float = Field(gt=0.0)
+    feature_speedup: float = Field(gt=0.0)
 
 
 class Parameters(_Group):

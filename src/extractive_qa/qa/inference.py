@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import shutil
+import tempfile
+import weakref
 
 import datasets
 import numpy as np
@@ -47,6 +51,45 @@ def _autocast(device: torch.device):
     return contextlib.nullcontext()
 
 
+# Windows read, predicted and written out at once: predict's memory is bounded
+# by this, not by the number of windows.
+PREDICT_CHUNK = 8192
+LOGITS_SCHEMA = pa.schema(
+    [("start_logits", pa.list_(pa.float32())), ("end_logits", pa.list_(pa.float32()))]
+)
+
+
+def _chunk_logits(
+    model: PreTrainedModel,
+    columns: dict[str, list],
+    collate: WindowCollator,
+    batch_size: int,
+    target: torch.device,
+    progress: tqdm,
+) -> pa.RecordBatch:
+    """The logits of one chunk of windows, in the chunk's order."""
+    lengths = np.fromiter((len(ids) for ids in columns["input_ids"]), dtype=np.int64)
+    # Sorting by length keeps padding inside a batch to a few tokens.
+    order = np.argsort(lengths, kind="stable")
+    starts: list[np.ndarray] = [np.empty(0, np.float32)] * len(order)
+    ends: list[np.ndarray] = [np.empty(0, np.float32)] * len(order)
+    for begin in range(0, len(order), batch_size):
+        rows = order[begin : begin + batch_size]
+        batch = collate(
+            [{c: values[row] for c, values in columns.items()} for row in rows]
+        )
+        output = model(**{k: v.to(target) for k, v in batch.items()})
+        start_logits = output.start_logits.float().cpu().numpy()
+        end_logits = output.end_logits.float().cpu().numpy()
+        for i, row in enumerate(rows):
+            starts[row] = start_logits[i, : lengths[row]]
+            ends[row] = end_logits[i, : lengths[row]]
+        progress.update(1)
+    return pa.record_batch(
+        [_ragged(starts, lengths), _ragged(ends, lengths)], schema=LOGITS_SCHEMA
+    )
+
+
 def predict_window_logits(
     model: PreTrainedModel,
     features: datasets.Dataset,
@@ -56,43 +99,47 @@ def predict_window_logits(
     device: str,
 ) -> datasets.Dataset:
     """Logits of every window as ragged ``start_logits``/``end_logits`` columns,
-    one row per feature in the features' order."""
+    one row per feature in the features' order.
+
+    ``PREDICT_CHUNK`` windows at a time are read, predicted and appended to an
+    Arrow file in a temporary folder; the result is memory-mapped from that
+    file, which is removed once the returned dataset is no longer used.
+    """
     target = pick_device(device)
     model = model.to(target).eval()
-    # Each column read once as lists: row-by-row dataset access costs more than
-    # the forward pass of a small model.
-    columns = {c: features[c][:] for c in TOKEN_COLUMNS if c in features.column_names}
-    lengths = np.fromiter((len(ids) for ids in columns["input_ids"]), dtype=np.int64)
-    # Sorting by length keeps padding inside a batch to a few tokens.
-    order = np.argsort(lengths, kind="stable")
+    names = [c for c in TOKEN_COLUMNS if c in features.column_names]
+    tokens = features.select_columns(names).with_format(None)
     collate = WindowCollator(
         pad_token_id=pad_token_id,
         max_width=model.config.max_position_embeddings,
     )
-    starts: list[np.ndarray] = [np.empty(0, np.float32)] * len(order)
-    ends: list[np.ndarray] = [np.empty(0, np.float32)] * len(order)
-    batches = range(0, len(order), batch_size)
-    with torch.inference_mode(), _autocast(target):
-        for begin in tqdm(batches, desc="predict", unit="batch", mininterval=2):
-            rows = order[begin : begin + batch_size]
-            batch = collate(
-                [{c: values[row] for c, values in columns.items()} for row in rows]
-            )
-            output = model(**{k: v.to(target) for k, v in batch.items()})
-            start_logits = output.start_logits.float().cpu().numpy()
-            end_logits = output.end_logits.float().cpu().numpy()
-            for i, row in enumerate(rows):
-                starts[row] = start_logits[i, : lengths[row]]
-                ends[row] = end_logits[i, : lengths[row]]
-    logger.info("predicted %d windows on %s", len(order), target)
-    return datasets.Dataset(
-        pa.table(
-            {
-                "start_logits": _ragged(starts, lengths),
-                "end_logits": _ragged(ends, lengths),
-            }
-        )
+    folder = tempfile.mkdtemp(prefix="extractive_qa_logits_")
+    path = os.path.join(folder, "logits.arrow")
+    chunks = range(0, len(features), PREDICT_CHUNK)
+    batches = sum(
+        -(-min(PREDICT_CHUNK, len(features) - first) // batch_size) for first in chunks
     )
+    try:
+        with (
+            pa.OSFile(path, "wb") as sink,
+            pa.ipc.new_stream(sink, LOGITS_SCHEMA) as writer,
+            tqdm(total=batches, desc="predict", unit="batch", mininterval=2) as bar,
+            torch.inference_mode(),
+            _autocast(target),
+        ):
+            for first in chunks:
+                # A slice reads only its rows; [:] of a column would read them all.
+                columns = tokens[first : first + PREDICT_CHUNK]
+                writer.write_batch(
+                    _chunk_logits(model, columns, collate, batch_size, target, bar)
+                )
+        logits = datasets.Dataset.from_file(path)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    weakref.finalize(logits, shutil.rmtree, folder, ignore_errors=True)
+    logger.info("predicted %d windows on %s", len(features), target)
+    return logits
 
 
 def _ragged(rows: list[np.ndarray], lengths: np.ndarray) -> pa.ListArray:

@@ -1,0 +1,541 @@
+"""How the CPU stages grow with the data: ``make bench-scale``.
+
+For each size of ``bench.scale_sizes`` synthetic questions, in a process of its
+own (so one size's memory does not count against the next), the CPU stages run
+under the project and, where the reference recipe has the stage, under the
+reference recipe: load, tokenize (train and validation windows), postprocess,
+rank_answers, score and the error analysis. Each stage gets its wall time, the
+growth of resident memory while it ran, and the bytes its output takes on disk.
+
+The logits are made, not predicted (predict is a GPU stage): noise with a peak
+at each window's labelled start and end, so most windows look like those of a
+trained model. Both recipes post-process the same logits and must give the
+same answers before a figure counts.
+
+The report (``scale_benchmark.md`` / ``.json`` and the log-log plot
+``scale_benchmark.png`` in ``data/08_reporting/``) fits the growth exponent k
+of time and of memory (value proportional to n^k) per stage and recipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import datasets
+import numpy as np
+
+from extractive_qa.bench import reference
+from extractive_qa.bench.machine import describe_machine
+from extractive_qa.bench.measure import disk_bytes, measure
+from extractive_qa.bench.parity import check_answers
+from extractive_qa.bench.recipes import ragged_logits
+from extractive_qa.datasets.squad_json import parse_squad_json
+from extractive_qa.demo.synthetic import generate_korquad
+from extractive_qa.metrics.report import score_answers
+from extractive_qa.qa.decoding import decode_answers, ranked_answers
+from extractive_qa.qa.feature_sets import train_windows, validation_windows
+from extractive_qa.qa.spans import span_settings
+from extractive_qa.qa.windows import window_settings
+from extractive_qa.records import check_split
+from extractive_qa.reporting.error_analysis import (
+    break_down_errors,
+    list_worst_questions,
+    score_questions,
+)
+from extractive_qa.training.models import demo_model
+
+logger = logging.getLogger(__name__)
+
+# The stages in the order they run; True where the reference recipe has one.
+STAGES = {
+    "load": True,
+    "tokenize_train": True,
+    "tokenize_validation": True,
+    "postprocess": True,
+    "rank_answers": False,
+    "score": False,
+    "error_analysis": False,
+}
+# Logit added at a window's labelled start and end token, over N(0, 1) noise.
+PEAK = 8.0
+
+
+def project_root() -> Path:
+    """The Kedro project folder (where ``conf/`` is), from this file."""
+    return Path(__file__).resolve().parents[3]
+
+
+def base_parameters(root: Path) -> dict[str, Any]:
+    """The parameters of ``conf/base`` (the defaults live there only)."""
+    from kedro.config import OmegaConfigLoader
+
+    loader = OmegaConfigLoader(
+        str(root / "conf"), base_env="base", default_run_env="base"
+    )
+    return loader["parameters"]
+
+
+def reference_load(content: bytes) -> datasets.Dataset:
+    """What the SQuAD loading script does: walk articles, paragraphs and
+    questions in Python, one record each."""
+    document = json.loads(content)
+    records = [
+        {
+            "id": qa["id"],
+            "title": article.get("title", ""),
+            "context": paragraph["context"],
+            "question": qa["question"],
+            "answers": {
+                "text": [a["text"] for a in qa["answers"]],
+                "answer_start": [a["answer_start"] for a in qa["answers"]],
+            },
+        }
+        for article in document["data"]
+        for paragraph in article["paragraphs"]
+        for qa in paragraph["qas"]
+    ]
+    return datasets.Dataset.from_list(records)
+
+
+def project_load(content: bytes, on_invalid: str) -> datasets.Dataset:
+    """The load node's path for one split: parse, then check every record."""
+    examples, _ = check_split(
+        parse_squad_json(content, "raw_validation"), "raw_validation", on_invalid
+    )
+    return examples
+
+
+def made_logits(
+    train_features: datasets.Dataset, max_length: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Padded ``(windows, max_length)`` start and end logits: N(0, 1) noise,
+    ``PEAK`` added at each window's labelled start and end, -inf on padding."""
+    lengths = np.fromiter(map(len, train_features["input_ids"][:]), dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    padding = np.arange(max_length)[None, :] >= lengths[:, None]
+    rows = np.arange(len(lengths))
+    padded = []
+    for column in ("start_positions", "end_positions"):
+        logits = rng.standard_normal((len(lengths), max_length), dtype=np.float32)
+        logits[rows, np.asarray(train_features[column][:])] += PEAK
+        logits[padding] = -np.inf
+        padded.append(logits)
+    return padded[0], padded[1]
+
+
+def _record(measurement: Any, output_bytes: int | None) -> dict[str, Any]:
+    return {
+        "seconds": round(measurement.seconds, 4),
+        "peak_mib": round(measurement.peak_mib, 1),
+        "output_bytes": output_bytes,
+    }
+
+
+def _json_bytes(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+
+
+def measure_size(
+    n_questions: int, parameters: dict[str, Any], tokenizer_questions: int
+) -> dict[str, Any]:
+    """Every stage at ``n_questions`` synthetic questions, both recipes."""
+    bench = parameters["bench"]
+    tokenization = parameters["tokenization"]
+    postprocessing = parameters["postprocessing"]
+    settings = window_settings(tokenization)
+    document = generate_korquad(
+        split="validation",
+        n_questions=n_questions,
+        seed=bench["scale_seed"],
+        long_fraction=bench["scale_long_fraction"],
+    )
+    content = json.dumps(document, ensure_ascii=False).encode("utf-8")
+    # The tokenizer is learnt on a fixed sample, so it is the same at each size.
+    sample = reference_load(
+        json.dumps(
+            generate_korquad(
+                split="train", n_questions=tokenizer_questions, seed=bench["scale_seed"]
+            ),
+            ensure_ascii=False,
+        ).encode("utf-8")
+    )
+    tokenizer = demo_model(sample, parameters["model"]["demo"]).tokenizer
+    stages: dict[str, dict[str, Any]] = {}
+
+    def run(
+        stage: str, recipe: str, call: Any, *args: Any, size: Any, **kwargs: Any
+    ) -> Any:
+        gc.collect()
+        measurement = measure(call, *args, **kwargs)
+        output = None if size is None else size(measurement.result)
+        stages.setdefault(stage, {})[recipe] = _record(measurement, output)
+        logger.info(
+            "%d questions, %s (%s): %.2f s, +%.0f MiB",
+            n_questions,
+            stage,
+            recipe,
+            measurement.seconds,
+            measurement.peak_mib,
+        )
+        return measurement.result
+
+    ref_examples = run("load", "reference", reference_load, content, size=disk_bytes)
+    examples = run(
+        "load",
+        "project",
+        project_load,
+        content,
+        parameters["data_loading"]["on_invalid"],
+        size=disk_bytes,
+    )
+    del ref_examples
+    run(
+        "tokenize_train",
+        "reference",
+        reference.build_features,
+        examples,
+        tokenizer,
+        settings,
+        train=True,
+        size=disk_bytes,
+    )
+    train_features = run(
+        "tokenize_train",
+        "project",
+        train_windows,
+        examples,
+        tokenizer,
+        tokenization,
+        size=disk_bytes,
+    )
+    ref_validation = run(
+        "tokenize_validation",
+        "reference",
+        reference.build_features,
+        examples,
+        tokenizer,
+        settings,
+        train=False,
+        size=disk_bytes,
+    )
+    features = run(
+        "tokenize_validation",
+        "project",
+        validation_windows,
+        examples,
+        tokenizer,
+        tokenization,
+        size=disk_bytes,
+    )
+    if len(features) != len(train_features):
+        raise RuntimeError(
+            f"{len(features)} validation windows but {len(train_features)} "
+            "training windows: the logits are made from the training labels and "
+            "need the same windows."
+        )
+    start, end = made_logits(train_features, settings.max_length, bench["scale_seed"])
+    del train_features
+    logits = ragged_logits(start, end, features)
+    spans = span_settings(postprocessing)
+    reference_answers = run(
+        "postprocess",
+        "reference",
+        reference.postprocess,
+        examples,
+        ref_validation,
+        start,
+        end,
+        n_best_size=spans.n_best_size,
+        max_answer_length=spans.max_answer_length,
+        size=_json_bytes,
+    )
+    del start, end, ref_validation
+    answers = run(
+        "postprocess",
+        "project",
+        decode_answers,
+        examples,
+        features,
+        logits,
+        spans,
+        False,
+        0.0,
+        size=_json_bytes,
+    )
+    check_answers(reference_answers, answers, f"postprocess at {n_questions}")
+    run(
+        "rank_answers",
+        "project",
+        ranked_answers,
+        examples,
+        features,
+        logits,
+        spans,
+        False,
+        0.0,
+        size=_json_bytes,
+    )
+    run(
+        "score",
+        "project",
+        score_answers,
+        examples,
+        answers,
+        None,
+        False,
+        size=_json_bytes,
+    )
+    error_analysis = parameters["error_analysis"]
+
+    def analyse() -> Any:
+        scores = score_questions(examples, features, answers)
+        break_down_errors(scores, error_analysis)
+        list_worst_questions(scores, error_analysis)
+        return scores
+
+    run(
+        "error_analysis",
+        "project",
+        analyse,
+        size=lambda scores: len(scores.to_csv(index=False).encode("utf-8")),
+    )
+    return {
+        "questions": len(examples),
+        "windows": len(features),
+        "windows_per_question": round(len(features) / len(examples), 3),
+        "input_bytes": len(content),
+        "stages": stages,
+    }
+
+
+def growth_exponent(sizes: list[int], values: list[float]) -> float | None:
+    """k of ``value = c * n^k`` by least squares on logs; None with fewer than
+    two positive values."""
+    pairs = [(n, v) for n, v in zip(sizes, values, strict=True) if v and v > 0]
+    if len(pairs) < 2:
+        return None
+    n, v = np.log([p[0] for p in pairs]), np.log([p[1] for p in pairs])
+    return round(float(np.polyfit(n, v, 1)[0]), 3)
+
+
+def summarise(results: list[dict[str, Any]], targets: dict[str, float]) -> dict:
+    """Exponents per stage and recipe, speed-ups at the largest size, and
+    whether each target holds."""
+    sizes = [r["questions"] for r in results]
+    largest = results[-1]["stages"]
+    summary: dict[str, Any] = {}
+    for stage, has_reference in STAGES.items():
+        entry: dict[str, Any] = {}
+        for recipe in ("project", "reference") if has_reference else ("project",):
+            seconds = [r["stages"][stage][recipe]["seconds"] for r in results]
+            peaks = [max(r["stages"][stage][recipe]["peak_mib"], 0.0) for r in results]
+            entry[recipe] = {
+                "time_exponent": growth_exponent(sizes, seconds),
+                "memory_exponent": growth_exponent(sizes, peaks),
+            }
+        if has_reference:
+            entry["speedup_at_largest"] = round(
+                largest[stage]["reference"]["seconds"]
+                / largest[stage]["project"]["seconds"],
+                2,
+            )
+        summary[stage] = entry
+    exponents = [
+        summary[stage]["project"]["time_exponent"]
+        for stage in STAGES
+        if summary[stage]["project"]["time_exponent"] is not None
+    ]
+    feature_speedup = sum(
+        largest[s]["reference"]["seconds"] for s in FEATURE_STAGES
+    ) / sum(largest[s]["project"]["seconds"] for s in FEATURE_STAGES)
+    checks = {
+        "time_exponent_at_most": {
+            "target": targets["max_time_exponent"],
+            "worst": max(exponents) if exponents else None,
+            "met": bool(exponents) and max(exponents) <= targets["max_time_exponent"],
+        },
+        "postprocess_speedup_at_largest": {
+            "target": targets["postprocess_speedup"],
+            "measured": summary["postprocess"]["speedup_at_largest"],
+            "met": summary["postprocess"]["speedup_at_largest"]
+            >= targets["postprocess_speedup"],
+        },
+        "feature_preparation_speedup_at_largest": {
+            "target": targets["feature_speedup"],
+            "measured": round(feature_speedup, 2),
+            "met": feature_speedup >= targets["feature_speedup"],
+        },
+    }
+    return {"stages": summary, "targets": checks}
+
+
+FEATURE_STAGES = ("tokenize_train", "tokenize_validation")
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report as Markdown: one row per stage, recipe and size."""
+    sizes = [r["questions"] for r in report["sizes"]]
+    lines = [
+        "| stage | recipe | "
+        + " | ".join(f"{n:,} q: s / MiB" for n in sizes)
+        + " | k (time) | k (memory) |",
+        "|---|---|" + "---|" * (len(sizes) + 2),
+    ]
+    for stage, has_reference in STAGES.items():
+        for recipe in ("project", "reference") if has_reference else ("project",):
+            cells = [
+                f"{r['stages'][stage][recipe]['seconds']:.2f} / "
+                f"{r['stages'][stage][recipe]['peak_mib']:.0f}"
+                for r in report["sizes"]
+            ]
+            fit = report["summary"]["stages"][stage][recipe]
+            lines.append(
+                f"| {stage} | {recipe} | "
+                + " | ".join(cells)
+                + f" | {fit['time_exponent']} | {fit['memory_exponent']} |"
+            )
+    lines += [
+        "",
+        "| size | windows | windows per question | input MiB |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['questions']:,} | {r['windows']:,} | {r['windows_per_question']} | "
+        f"{r['input_bytes'] / 2**20:.1f} |"
+        for r in report["sizes"]
+    ]
+    lines += ["", "| target | measured | met |", "|---|---|---|"]
+    for name, check in report["summary"]["targets"].items():
+        measured = check.get("measured", check.get("worst"))
+        lines.append(f"| {name} {check['target']} | {measured} | {check['met']} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(report: dict[str, Any], path: Path) -> None:
+    """Log-log time against questions, per stage; reference dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [r["questions"] for r in report["sizes"]]
+    figure, axis = plt.subplots(figsize=(8, 5.5))
+    for index, (stage, has_reference) in enumerate(STAGES.items()):
+        colour = f"C{index}"
+        for recipe, style in (("project", "-"), ("reference", "--")):
+            if recipe == "reference" and not has_reference:
+                continue
+            axis.plot(
+                sizes,
+                [r["stages"][stage][recipe]["seconds"] for r in report["sizes"]],
+                style,
+                marker="o",
+                color=colour,
+                label=f"{stage} ({recipe})",
+            )
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("questions")
+    axis.set_ylabel("wall time (s)")
+    axis.set_title("CPU stages by data size (solid: project, dashed: reference)")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(fontsize=7, ncol=2)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def _one_size(n_questions: int, output: Path, tokenizer_questions: int) -> int:
+    parameters = base_parameters(project_root())
+    result = measure_size(n_questions, parameters, tokenizer_questions)
+    output.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+def run_sizes(
+    sizes: list[int], tokenizer_questions: int, folder: Path
+) -> list[dict[str, Any]]:
+    """Each size measured by a fresh ``python -m extractive_qa.bench.scale
+    --one-size N`` process."""
+    results = []
+    for n in sizes:
+        output = folder / f"size_{n}.json"
+        command = [
+            sys.executable,
+            "-m",
+            "extractive_qa.bench.scale",
+            "--one-size",
+            str(n),
+            "--size-output",
+            str(output),
+            "--tokenizer-questions",
+            str(tokenizer_questions),
+        ]
+        subprocess.run(command, check=True)
+        results.append(json.loads(output.read_text()))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m extractive_qa.bench.scale",
+        description="Time, peak memory and bytes of the CPU stages at growing "
+        "numbers of synthetic questions, the project against the reference "
+        "recipe. Sizes and targets: bench.scale_* in conf/base/parameters_bench.yml.",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        help="numbers of questions (default: bench.scale_sizes)",
+    )
+    parser.add_argument(
+        "--output",
+        default="data/08_reporting/scale_benchmark",
+        help="report path without suffix: .md, .json and .png are written "
+        "(default: data/08_reporting/scale_benchmark)",
+    )
+    parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--size-output", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--tokenizer-questions",
+        type=int,
+        help="questions the tokenizer is learnt on (default: "
+        "bench.scale_tokenizer_questions)",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    datasets.disable_progress_bars()
+    parameters = base_parameters(project_root())
+    bench = parameters["bench"]
+    tokenizer_questions = args.tokenizer_questions or bench["scale_tokenizer_questions"]
+    if args.one_size is not None:
+        return _one_size(args.one_size, Path(args.size_output), tokenizer_questions)
+    sizes = sorted(args.sizes or bench["scale_sizes"])
+    with tempfile.TemporaryDirectory(prefix="bench_scale_") as folder:
+        results = run_sizes(sizes, tokenizer_questions, Path(folder))
+    report = {
+        "machine": describe_machine(),
+        "sizes": results,
+        "summary": summarise(results, bench["scale_targets"]),
+    }
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.with_suffix(".json").write_text(json.dumps(report, indent=2))
+    table = markdown(report)
+    output.with_suffix(".md").write_text(table)
+    plot(report, output.with_suffix(".png"))
+    logger.info("%s\nwritten to %s.{md,json,png}", table, output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
