@@ -9,7 +9,7 @@ export HF_DATASETS_OFFLINE := 1
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: install run bench bench-storage bench-serving bench-scale test lint viz clean airflow-venv airflow-dag
+.PHONY: install run bench bench-storage bench-serving bench-scale bench-base test lint viz clean airflow-venv airflow-dag
 
 install: $(STAMP)
 
@@ -43,6 +43,12 @@ bench-serving: install
 # the reference recipe: data/08_reporting/scale_benchmark.{md,json,png}.
 bench-scale: install
 	HF_HUB_OFFLINE=1 TQDM_DISABLE=1 $(BIN)/python -m extractive_qa.bench.scale
+
+# An ELECTRA-base-sized model with random weights on the CPU: training and
+# prediction speed per attention implementation, torch.compile and thread count:
+# data/08_reporting/base_size_benchmark.{md,json}.
+bench-base: install
+	HF_HUB_OFFLINE=1 TQDM_DISABLE=1 $(BIN)/python -m extractive_qa.bench.base_size
 
 test: install airflow-venv
 	$(BIN)/python -m pytest

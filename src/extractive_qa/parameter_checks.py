@@ -164,6 +164,29 @@ class Bench(_Group):
     scale_long_fraction: float = Field(ge=0.0, le=1.0)
     scale_tokenizer_questions: int = Field(ge=1)
     scale_targets: ScaleTargets
+    base_size: BaseSize
+
+
+class BaseSizeConfiguration(_Group):
+    attention: Literal["sdpa", "eager"]
+    compile: bool
+    threads: int = Field(ge=1)
+
+
+class BaseSize(_Group):
+    vocab_size: int = Field(ge=1)
+    hidden_size: int = Field(ge=1)
+    num_hidden_layers: int = Field(ge=1)
+    num_attention_heads: int = Field(ge=1)
+    intermediate_size: int = Field(ge=1)
+    max_position_embeddings: int = Field(ge=1)
+    sequence_length: int = Field(ge=8)
+    questions: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    warmup_steps: int = Field(ge=0)
+    train_steps: int = Field(ge=1)
+    predict_batches: int = Field(ge=1)
+    configurations: list[BaseSizeConfiguration] = Field(min_length=1)
 
 
 class ScaleTargets(_Group):

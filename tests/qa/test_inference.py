@@ -155,3 +155,40 @@ def test_a_window_as_long_as_the_model_allows_is_predicted(
     )
 
     assert [len(row) for row in logits["start_logits"]] == [30]
+
+
+def test_chunks_give_the_same_logits_and_their_file_goes_with_the_result(
+    korean_tokenizer: PreTrainedTokenizerFast,
+    tiny_qa_model: ElectraForQuestionAnswering,
+    monkeypatch,
+) -> None:
+    import gc
+    from pathlib import Path
+
+    from extractive_qa.qa import inference
+
+    features = validation_features(korean_tokenizer)
+    assert len(features) >= 4
+
+    def logits_with_chunk(size: int) -> datasets.Dataset:
+        monkeypatch.setattr(inference, "PREDICT_CHUNK", size)
+        return predict_window_logits(
+            tiny_qa_model,
+            features,
+            pad_token_id=korean_tokenizer.pad_token_id,
+            batch_size=2,
+            device="cpu",
+        )
+
+    whole = logits_with_chunk(1000)
+    chunked = logits_with_chunk(3)
+    assert len(chunked) == len(features)
+    for column in ("start_logits", "end_logits"):
+        for a, b in zip(whole[column], chunked[column], strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    # The logits are memory-mapped from a temporary file, removed with them.
+    (source,) = {f["filename"] for f in chunked.cache_files}
+    assert Path(source).is_file()
+    del chunked
+    gc.collect()
+    assert not Path(source).exists()
