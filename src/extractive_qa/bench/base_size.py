@@ -10,11 +10,11 @@ Each configuration of ``bench.base_size.configurations`` (attention
 implementation, ``torch.compile`` on or off, thread count) runs in a process of
 its own and measures:
 
+- prediction: ``predict_batches`` forward passes under ``torch.inference_mode``,
+  in windows/s, after ``warmup_steps`` untimed ones (which hold the compilation);
 - training: the fine-tuning step (forward, loss on the labelled start and end,
   backward, AdamW step) for ``train_steps`` steps after ``warmup_steps``, in
-  samples/s, with the warm-up (which holds the compilation) timed apart;
-- prediction: ``predict_batches`` forward passes under ``torch.inference_mode``,
-  in windows/s;
+  samples/s, with the warm-up timed apart;
 - the growth of resident memory during each.
 
 The report goes to ``data/08_reporting/base_size_benchmark.{md,json}``.
@@ -132,7 +132,7 @@ def _train(model: torch.nn.Module, batches: list[dict], warmup: int) -> dict:
         "warmup_seconds": round(sum(times[:warmup]), 2),
         "step_seconds": round(sum(times[warmup:]) / len(times[warmup:]), 3),
         "samples_per_second": round(samples / sum(times[warmup:]), 3),
-        "final_loss": round(float(loss), 4),
+        "final_loss": round(loss.item(), 4),
     }
 
 
@@ -163,16 +163,18 @@ def measure_configuration(
     if configuration["compile"]:
         model = torch.compile(model)
     warmup = shape["warmup_steps"]
-    train = measure(
-        _train,
-        model,
-        _batches(windows, shape["batch_size"], warmup + shape["train_steps"]),
-        warmup,
-    )
+    # Prediction first: once training has grown the process (activations kept
+    # for the backward pass, optimizer state), prediction's growth would not show.
     predict = measure(
         _predict,
         model,
         _batches(windows, shape["batch_size"], warmup + shape["predict_batches"]),
+        warmup,
+    )
+    train = measure(
+        _train,
+        model,
+        _batches(windows, shape["batch_size"], warmup + shape["train_steps"]),
         warmup,
     )
     tokens = shape["batch_size"] * shape["sequence_length"]

@@ -28,6 +28,7 @@ import logging
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,8 @@ def base_parameters(root: Path) -> dict[str, Any]:
     """The parameters of ``conf/base`` (the defaults live there only)."""
     from kedro.config import OmegaConfigLoader
 
+    # Kedro's own use of a deprecated OmegaConf call; nothing here can act on it.
+    warnings.filterwarnings("ignore", message=".*register_new_resolver")
     loader = OmegaConfigLoader(
         str(root / "conf"), base_env="base", default_run_env="base"
     )
