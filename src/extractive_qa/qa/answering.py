@@ -153,8 +153,8 @@ def model_answer_settings(
 class Answer:
     """The chosen span of one question's context, its raw score (start + end
     logit) and its probability (``nbest.answer_probability``). Empty text with
-    offsets -1 when there is no answer: score None, and the probability of the
-    empty answer in SQuAD v2 mode (None when no window holds a valid span)."""
+    offsets -1 when there is no answer: score None, and the empty answer's
+    probability, the null's share (1.0 when no window holds a valid span)."""
 
     id: str
     question: str
