@@ -39,10 +39,10 @@ from transformers import ElectraConfig, ElectraForQuestionAnswering
 from extractive_qa.bench.machine import describe_machine
 from extractive_qa.bench.measure import measure
 from extractive_qa.bench.scale import base_parameters, project_root
-from extractive_qa.demo.synthetic import generate_korquad, inventory_characters
-from extractive_qa.demo.tiny_model import train_wordpiece_tokenizer
+from extractive_qa.demo.synthetic import generate_korquad
 from extractive_qa.qa.feature_sets import train_windows
 from extractive_qa.records import check_split
+from extractive_qa.training.models import learnt_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +58,8 @@ def full_windows(shape: dict[str, Any], seed: int) -> datasets.Dataset:
         long_fraction=1.0,
     )
     examples, _ = check_split(document, "synthetic", "error")
-    texts = list(examples["context"]) + list(examples["question"])
-    tokenizer = train_wordpiece_tokenizer(
-        texts,
-        vocab_size=shape["vocab_size"],
-        alphabet=inventory_characters(),
-        model_max_length=shape["max_position_embeddings"],
+    tokenizer = learnt_tokenizer(
+        examples, shape["vocab_size"], shape["max_position_embeddings"]
     )
     tokenization = {
         "max_length": length,

@@ -1,6 +1,7 @@
 """The reference recipe: the Hugging Face question-answering notebook as users copy it.
 
-Windows padded to ``max_length`` by ``datasets.map``, labels found by walking
+SQuAD JSON flattened record by record in Python, as the loading script does;
+windows padded to ``max_length`` by ``datasets.map``, labels found by walking
 each window's offsets in Python, ``Trainer`` on the padded windows,
 ``Trainer.predict`` for the logits, and post-processing that loops over the
 windows of every example, takes the n-best starts and ends with ``np.argsort``
@@ -12,6 +13,7 @@ the tokenizer as an argument (``fn_kwargs``) instead of closing over it.
 from __future__ import annotations
 
 import collections
+import json
 from typing import Any
 
 import datasets
@@ -25,6 +27,28 @@ from transformers import (
 )
 
 from extractive_qa.qa.windows import WindowSettings
+
+
+def load_squad_json(content: bytes) -> datasets.Dataset:
+    """What the SQuAD loading script does: walk articles, paragraphs and
+    questions in Python, one record each."""
+    document = json.loads(content)
+    records = [
+        {
+            "id": qa["id"],
+            "title": article.get("title", ""),
+            "context": paragraph["context"],
+            "question": qa["question"],
+            "answers": {
+                "text": [a["text"] for a in qa["answers"]],
+                "answer_start": [a["answer_start"] for a in qa["answers"]],
+            },
+        }
+        for article in document["data"]
+        for paragraph in article["paragraphs"]
+        for qa in paragraph["qas"]
+    ]
+    return datasets.Dataset.from_list(records)
 
 
 def _tokenize_padded(

@@ -90,28 +90,6 @@ def base_parameters(root: Path) -> dict[str, Any]:
     return loader["parameters"]
 
 
-def reference_load(content: bytes) -> datasets.Dataset:
-    """What the SQuAD loading script does: walk articles, paragraphs and
-    questions in Python, one record each."""
-    document = json.loads(content)
-    records = [
-        {
-            "id": qa["id"],
-            "title": article.get("title", ""),
-            "context": paragraph["context"],
-            "question": qa["question"],
-            "answers": {
-                "text": [a["text"] for a in qa["answers"]],
-                "answer_start": [a["answer_start"] for a in qa["answers"]],
-            },
-        }
-        for article in document["data"]
-        for paragraph in article["paragraphs"]
-        for qa in paragraph["qas"]
-    ]
-    return datasets.Dataset.from_list(records)
-
-
 def project_load(content: bytes, on_invalid: str) -> datasets.Dataset:
     """The load node's path for one split: parse, then check every record."""
     examples, _ = check_split(
@@ -166,13 +144,12 @@ def measure_size(
     )
     content = json.dumps(document, ensure_ascii=False).encode("utf-8")
     # The tokenizer is learnt on a fixed sample, so it is the same at each size.
-    sample = reference_load(
-        json.dumps(
-            generate_korquad(
-                split="train", n_questions=tokenizer_questions, seed=bench["scale_seed"]
-            ),
-            ensure_ascii=False,
-        ).encode("utf-8")
+    sample, _ = check_split(
+        generate_korquad(
+            split="train", n_questions=tokenizer_questions, seed=bench["scale_seed"]
+        ),
+        "synthetic",
+        "error",
     )
     qa_model = demo_model(sample, parameters["model"]["demo"])
     tokenizer = qa_model.tokenizer
@@ -195,7 +172,9 @@ def measure_size(
         )
         return measurement.result
 
-    ref_examples = run("load", "reference", reference_load, content, size=disk_bytes)
+    ref_examples = run(
+        "load", "reference", reference.load_squad_json, content, size=disk_bytes
+    )
     examples = run(
         "load",
         "project",
@@ -279,16 +258,13 @@ def measure_size(
         size=_json_bytes,
     )
     del start, end, ref_validation
+    # SQuAD v1 decoding, as the reference recipe decodes.
+    decoding = (examples, features, logits, spans, False, 0.0)
     answers = run(
         "postprocess",
         "project",
         decode_answers,
-        examples,
-        features,
-        logits,
-        spans,
-        False,
-        0.0,
+        *decoding,
         size=_json_bytes,
     )
     check_answers(reference_answers, answers, f"postprocess at {n_questions}")
@@ -296,12 +272,7 @@ def measure_size(
         "rank_answers",
         "project",
         ranked_answers,
-        examples,
-        features,
-        logits,
-        spans,
-        False,
-        0.0,
+        *decoding,
         size=_json_bytes,
     )
     run(

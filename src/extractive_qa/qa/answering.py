@@ -251,6 +251,7 @@ def answer_questions(
     example_ids = questions["id"][:]
     feature_example_ids = features["example_id"][:]
     windows = window_arrays(features, logits)
+    ranked = rank_spans(example_ids, feature_example_ids, windows, settings.spans)
     spans = chosen_spans(
         example_ids,
         feature_example_ids,
@@ -258,10 +259,9 @@ def answer_questions(
         settings.spans,
         settings.version_2_with_negative,
         settings.null_score_diff_threshold,
+        ranked,
     )
-    probabilities = chosen_probabilities(
-        rank_spans(example_ids, feature_example_ids, windows, settings.spans), spans
-    )
+    probabilities = chosen_probabilities(ranked, spans)
     answers = []
     for example_id, question, context in zip(
         questions["id"], questions["question"], questions["context"], strict=True

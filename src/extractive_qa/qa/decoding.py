@@ -75,14 +75,17 @@ def chosen_spans(
     settings: SpanSettings,
     version_2_with_negative: bool,
     null_score_diff_threshold: float,
+    ranked: dict[str, ExampleCandidates] | None = None,
 ) -> dict[str, Span | None]:
     """Per example the span that is its answer: the best span over its windows,
     or None when no span is valid or, with ``version_2_with_negative``, when
     the null score beats the best span by more than
-    ``null_score_diff_threshold``."""
+    ``null_score_diff_threshold``. v2 mode reads ``ranked`` (``rank_spans`` of
+    the same windows) when the caller has it."""
     if not version_2_with_negative:
         return best_spans(example_ids, feature_example_ids, windows, settings)
-    ranked = rank_spans(example_ids, feature_example_ids, windows, settings)
+    if ranked is None:
+        ranked = rank_spans(example_ids, feature_example_ids, windows, settings)
     return {
         example_id: None
         if candidates.null_odds > null_score_diff_threshold
@@ -157,6 +160,7 @@ def ranked_answers(
         settings,
         version_2_with_negative,
         null_score_diff_threshold,
+        ranked,
     )
     nbest = {
         example_id: nbest_records(

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import datasets
-from transformers import AutoTokenizer
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from extractive_qa.demo.synthetic import inventory_characters
 from extractive_qa.demo.tiny_model import build_tiny_electra, train_wordpiece_tokenizer
@@ -15,14 +15,24 @@ from extractive_qa.qa_model import QAModel, checkpoint_folder_problem, load_qa_w
 logger = logging.getLogger(__name__)
 
 
+def learnt_tokenizer(
+    examples: datasets.Dataset, vocab_size: int, model_max_length: int
+) -> PreTrainedTokenizerFast:
+    """A WordPiece tokenizer learnt on the examples' contexts and questions,
+    keeping every character the synthetic generator can emit."""
+    texts = list(examples["context"]) + list(examples["question"])
+    return train_wordpiece_tokenizer(
+        texts,
+        vocab_size=vocab_size,
+        alphabet=inventory_characters(),
+        model_max_length=model_max_length,
+    )
+
+
 def demo_model(train_examples: datasets.Dataset, demo: dict[str, Any]) -> QAModel:
     """A tokenizer trained on the training text and a random small ELECTRA."""
-    texts = list(train_examples["context"]) + list(train_examples["question"])
-    tokenizer = train_wordpiece_tokenizer(
-        texts,
-        vocab_size=demo["vocab_size"],
-        alphabet=inventory_characters(),
-        model_max_length=demo["max_position_embeddings"],
+    tokenizer = learnt_tokenizer(
+        train_examples, demo["vocab_size"], demo["max_position_embeddings"]
     )
     model = build_tiny_electra(
         tokenizer,
