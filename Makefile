@@ -9,7 +9,7 @@ export HF_DATASETS_OFFLINE := 1
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: install run bench bench-storage bench-serving bench-scale bench-base test lint viz clean airflow-venv airflow-dag
+.PHONY: install run bench bench-storage bench-serving bench-scale bench-base bench-gpu test lint viz clean airflow-venv airflow-dag
 
 install: $(STAMP)
 
@@ -49,6 +49,14 @@ bench-scale: install
 # data/08_reporting/base_size_benchmark.{md,json}.
 bench-base: install
 	HF_HUB_OFFLINE=1 TQDM_DISABLE=1 $(BIN)/python -m extractive_qa.bench.base_size
+
+# The same model on a CUDA GPU: bf16, SDPA or flash attention, torch.compile
+# and batch sizes, with model FLOPs utilisation, then the project's predict on
+# 66,000 windows: data/08_reporting/gpu_benchmark.{md,json}. `prepare` needs no
+# GPU; to run the second step on another machine, copy the windows file there.
+bench-gpu: install
+	HF_HUB_OFFLINE=1 TQDM_DISABLE=1 $(BIN)/python -m extractive_qa.bench.gpu prepare
+	HF_HUB_OFFLINE=1 TQDM_DISABLE=1 $(BIN)/python -m extractive_qa.bench.gpu run
 
 test: install airflow-venv
 	$(BIN)/python -m pytest

@@ -165,6 +165,7 @@ class Bench(_Group):
     scale_tokenizer_questions: int = Field(ge=1)
     scale_targets: ScaleTargets
     base_size: BaseSize
+    gpu: Gpu
 
 
 class BaseSizeConfiguration(_Group):
@@ -187,6 +188,38 @@ class BaseSize(_Group):
     train_steps: int = Field(ge=1)
     predict_batches: int = Field(ge=1)
     configurations: list[BaseSizeConfiguration] = Field(min_length=1)
+
+
+class GpuConfiguration(_Group):
+    mode: Literal["train", "predict"]
+    precision: Literal["bf16", "fp16", "tf32", "fp32"]
+    attention: Literal["sdpa", "flash", "eager"]
+    compile: (
+        bool
+        | Literal[
+            "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"
+        ]
+    )
+    batch_size: int = Field(ge=1)
+
+
+class PublishedFigures(_Group):
+    train_sequences_per_second: float = Field(gt=0.0)
+    predict_sequences_per_second: float = Field(gt=0.0)
+
+
+class Gpu(_Group):
+    questions: int = Field(ge=1)
+    warmup_steps: int = Field(ge=0)
+    train_steps: int = Field(ge=1)
+    predict_batches: int = Field(ge=1)
+    matmul_size: int = Field(ge=0)
+    matmul_repeats: int = Field(ge=1)
+    dense_bf16_peak_tflops: dict[str, float]
+    published: PublishedFigures
+    project_predict_windows: list[int]
+    project_predict_batch_size: int = Field(ge=1)
+    configurations: list[GpuConfiguration] = Field(min_length=1)
 
 
 class ScaleTargets(_Group):

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from extractive_qa.bench.base_size import base_model, main
+from extractive_qa.bench.base_size import main
+from extractive_qa.bench.electra_base import base_model
 
 TINY = {
     "vocab_size": 700,

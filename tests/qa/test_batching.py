@@ -89,3 +89,57 @@ def test_real_tokenized_windows_pad_with_the_tokenizer_pad_id(
 
     assert torch.equal(batch["input_ids"], reference["input_ids"])
     assert torch.equal(batch["attention_mask"], reference["attention_mask"])
+
+
+def _ragged(windows: list[dict]) -> dict:
+    """The windows as ragged columns behind a sliced Arrow table, as predict
+    reads a chunk."""
+    import pyarrow as pa
+
+    from extractive_qa.qa.inference import ragged_columns
+
+    padding_row = {key: [99] for key in windows[0]}
+    table = pa.Table.from_pylist([padding_row, *windows])
+    return ragged_columns(table.slice(1))
+
+
+def test_rows_read_from_ragged_columns_pad_as_a_list_of_windows_does() -> None:
+    import numpy as np
+
+    windows = [window(3), window(11, first_id=40), window(6, first_id=70)]
+    collate = WindowCollator(pad_token_id=7, pad_to_multiple_of=8, max_width=12)
+    rows = np.array([2, 0, 1])
+
+    batch = collate.pad_rows(_ragged(windows), rows)
+    expected = collate([windows[row] for row in rows])
+
+    assert batch.keys() == expected.keys()
+    for key in expected:
+        assert batch[key].dtype == torch.long
+        assert torch.equal(batch[key], expected[key]), key
+
+
+def test_rows_without_padding_leave_the_mask_out_and_predict_the_same() -> None:
+    import numpy as np
+
+    from extractive_qa.bench.electra_base import base_model
+
+    windows = [window(8), window(8, first_id=30), window(5, first_id=50)]
+    collate = WindowCollator(pad_token_id=0, pad_to_multiple_of=8)
+    full = collate.pad_rows(_ragged(windows), np.array([1, 0]))
+
+    assert "attention_mask" not in full
+    assert full["input_ids"].tolist() == [list(range(30, 38)), list(range(10, 18))]
+    shape = {
+        "vocab_size": 100,
+        "hidden_size": 16,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "intermediate_size": 32,
+        "max_position_embeddings": 16,
+    }
+    model = base_model(shape, "sdpa", seed=5).eval()
+    with torch.inference_mode():
+        without = model(**full).start_logits
+        masked = model(**full, attention_mask=torch.ones(2, 8, dtype=torch.long))
+    assert torch.allclose(without, masked.start_logits, atol=1e-6)

@@ -34,8 +34,8 @@ from typing import Any
 
 import datasets
 import torch
-from transformers import ElectraConfig, ElectraForQuestionAnswering
 
+from extractive_qa.bench.electra_base import base_model
 from extractive_qa.bench.machine import describe_machine
 from extractive_qa.bench.measure import measure
 from extractive_qa.bench.scale import base_parameters, project_root
@@ -82,24 +82,6 @@ def full_windows(shape: dict[str, Any], seed: int) -> datasets.Dataset:
             "start_positions",
             "end_positions",
         ],
-    )
-
-
-def base_model(shape: dict[str, Any], attention: str, seed: int) -> torch.nn.Module:
-    """ELECTRA of ``shape`` with random weights and the ``attention``
-    implementation (``sdpa`` or ``eager``)."""
-    torch.manual_seed(seed)
-    config = ElectraConfig(
-        vocab_size=shape["vocab_size"],
-        embedding_size=shape["hidden_size"],
-        hidden_size=shape["hidden_size"],
-        num_hidden_layers=shape["num_hidden_layers"],
-        num_attention_heads=shape["num_attention_heads"],
-        intermediate_size=shape["intermediate_size"],
-        max_position_embeddings=shape["max_position_embeddings"],
-    )
-    return ElectraForQuestionAnswering._from_config(
-        config, attn_implementation=attention
     )
 
 

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 TOKEN_COLUMNS = ("input_ids", "token_type_ids")
 LABEL_COLUMNS = ("start_positions", "end_positions")
+
+
+class RaggedColumn(NamedTuple):
+    """A list column as flat values and offsets: row ``i`` is
+    ``values[offsets[i]:offsets[i + 1]]``."""
+
+    values: np.ndarray
+    offsets: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -24,12 +33,18 @@ class WindowCollator:
     pad_to_multiple_of: int = 8
     max_width: int | None = None
 
-    def __call__(self, windows: Sequence[dict]) -> dict[str, torch.Tensor]:
-        longest = max(len(window["input_ids"]) for window in windows)
+    def width(self, longest: int) -> int:
+        """The padded length of a batch whose longest window has ``longest``
+        tokens."""
         multiple = self.pad_to_multiple_of
         width = -(-longest // multiple) * multiple if multiple > 1 else longest
         if self.max_width is not None:
             width = min(width, max(longest, self.max_width))
+        return width
+
+    def __call__(self, windows: Sequence[dict]) -> dict[str, torch.Tensor]:
+        longest = max(len(window["input_ids"]) for window in windows)
+        width = self.width(longest)
         batch = {}
         for column in TOKEN_COLUMNS:
             if column not in windows[0]:
@@ -47,6 +62,38 @@ class WindowCollator:
         for column in LABEL_COLUMNS:
             if column in windows[0]:
                 batch[column] = torch.tensor([window[column] for window in windows])
+        return batch
+
+    def pad_rows(
+        self, ragged: dict[str, RaggedColumn], rows: np.ndarray
+    ) -> dict[str, torch.Tensor]:
+        """The token columns of ``rows`` padded as ``__call__`` pads them, read
+        straight from ragged columns without a Python object per token.
+
+        The attention mask is left out when no window of the batch is padded:
+        the model then attends to every token anyway, and SDPA may choose its
+        faster kernels that take no mask.
+        """
+        offsets = ragged["input_ids"].offsets
+        starts = offsets[rows]
+        lengths = offsets[rows + 1] - starts
+        width = self.width(int(lengths.max()))
+        positions = np.arange(width)
+        inside = positions[None, :] < lengths[:, None]
+        # Past a window's end, read its last token again; the padding replaces it.
+        within = np.minimum(positions[None, :], np.maximum(lengths - 1, 0)[:, None])
+        batch = {}
+        for column in TOKEN_COLUMNS:
+            if column not in ragged:
+                continue
+            values, column_offsets = ragged[column]
+            read = values[column_offsets[rows][:, None] + within]
+            fill = self.pad_token_id if column == "input_ids" else 0
+            batch[column] = torch.from_numpy(
+                np.where(inside, read, fill).astype(np.int64)
+            )
+        if not inside.all():
+            batch["attention_mask"] = torch.from_numpy(inside.astype(np.int64))
         return batch
 
 

@@ -16,7 +16,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel
 
-from extractive_qa.qa.batching import TOKEN_COLUMNS, WindowCollator
+from extractive_qa.qa.batching import TOKEN_COLUMNS, RaggedColumn, WindowCollator
 
 logger = logging.getLogger(__name__)
 
@@ -59,25 +59,37 @@ LOGITS_SCHEMA = pa.schema(
 )
 
 
+def ragged_columns(table: pa.Table) -> dict[str, RaggedColumn]:
+    """Each list column of ``table`` as flat values and offsets."""
+    columns = {}
+    for name in table.column_names:
+        array = table[name].combine_chunks()
+        # Offsets index ``values``, the whole array behind a sliced one.
+        columns[name] = RaggedColumn(
+            array.values.to_numpy(zero_copy_only=False),
+            array.offsets.to_numpy(zero_copy_only=False).astype(np.int64),
+        )
+    return columns
+
+
 def _chunk_logits(
     model: PreTrainedModel,
-    columns: dict[str, list],
+    table: pa.Table,
     collate: WindowCollator,
     batch_size: int,
     target: torch.device,
     progress: tqdm,
 ) -> pa.RecordBatch:
     """The logits of one chunk of windows, in the chunk's order."""
-    lengths = np.fromiter((len(ids) for ids in columns["input_ids"]), dtype=np.int64)
+    ragged = ragged_columns(table)
+    lengths = np.diff(ragged["input_ids"].offsets)
     # Sorting by length keeps padding inside a batch to a few tokens.
     order = np.argsort(lengths, kind="stable")
     starts: list[np.ndarray] = [np.empty(0, np.float32)] * len(order)
     ends: list[np.ndarray] = [np.empty(0, np.float32)] * len(order)
     for begin in range(0, len(order), batch_size):
         rows = order[begin : begin + batch_size]
-        batch = collate(
-            [{c: values[row] for c, values in columns.items()} for row in rows]
-        )
+        batch = collate.pad_rows(ragged, rows)
         output = model(**{k: v.to(target) for k, v in batch.items()})
         start_logits = output.start_logits.float().cpu().numpy()
         end_logits = output.end_logits.float().cpu().numpy()
@@ -108,7 +120,7 @@ def predict_window_logits(
     target = pick_device(device)
     model = model.to(target).eval()
     names = [c for c in TOKEN_COLUMNS if c in features.column_names]
-    tokens = features.select_columns(names).with_format(None)
+    tokens = features.select_columns(names).with_format("arrow")
     collate = WindowCollator(
         pad_token_id=pad_token_id,
         max_width=model.config.max_position_embeddings,
@@ -129,9 +141,9 @@ def predict_window_logits(
         ):
             for first in chunks:
                 # A slice reads only its rows; [:] of a column would read them all.
-                columns = tokens[first : first + PREDICT_CHUNK]
+                table = tokens[first : first + PREDICT_CHUNK]
                 writer.write_batch(
-                    _chunk_logits(model, columns, collate, batch_size, target, bar)
+                    _chunk_logits(model, table, collate, batch_size, target, bar)
                 )
         logits = datasets.Dataset.from_file(path)
     except BaseException:

@@ -1,0 +1,568 @@
+"""A base-size ELECTRA on a CUDA GPU: ``make bench-gpu``.
+
+Two steps, so that the GPU machine needs neither the synthetic data nor the
+tokenizer-learning stack:
+
+- ``prepare`` (any machine) cuts real synthetic windows of exactly
+  ``bench.base_size.sequence_length`` tokens, as ``make bench-base`` does, and
+  writes them, with the shape and ``bench.gpu``, to one torch file;
+- ``run`` (the GPU machine) reads that file and measures each configuration of
+  ``bench.gpu.configurations`` in turn:
+
+  - ``train``: the fine-tuning step (forward, loss on the labelled start and
+    end, backward, fused AdamW step) in samples/s;
+  - ``predict``: forward passes under ``torch.inference_mode`` in windows/s;
+
+  each after ``warmup_steps`` untimed steps (which hold the compilation), with
+  the peak GPU memory of the timed steps.
+
+Every window is full, so no attention mask is passed and SDPA may pick flash
+attention; ``attention: flash`` insists on it. Model FLOPs utilisation is
+6 (training) or 2 (prediction) x parameters x tokens per second, over the
+datasheet's dense bf16 peak of the GPU (``bench.gpu.dense_bf16_peak_tflops``)
+and over the bf16 matrix-product rate measured on the same GPU.
+
+With ``bench.gpu.project_predict_windows``, the project's own
+``predict_window_logits`` (Arrow in, chunked, memory-mapped logits out) also
+predicts the windows repeated to each of those counts, with the peak GPU memory
+and resident-memory growth of each: its memory must not grow with the windows.
+
+The report goes to ``data/08_reporting/gpu_benchmark.{md,json}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from extractive_qa.bench.electra_base import base_model
+from extractive_qa.bench.machine import describe_machine
+
+logger = logging.getLogger(__name__)
+
+TOKEN_KEYS = ("input_ids", "token_type_ids")
+LABEL_KEYS = ("start_positions", "end_positions")
+PRECISIONS = ("bf16", "fp16", "tf32", "fp32")
+ATTENTIONS = ("sdpa", "flash", "eager")
+MODES = ("train", "predict")
+COMPILE_MODES = (
+    "default",
+    "reduce-overhead",
+    "max-autotune",
+    "max-autotune-no-cudagraphs",
+)
+
+
+def prepare(
+    output: Path,
+    shape_override: dict[str, Any] | None = None,
+    gpu_override: dict[str, Any] | None = None,
+) -> Path:
+    """Write the windows, the model shape and ``bench.gpu`` to ``output``; the
+    overrides replace fields of ``bench.base_size`` and ``bench.gpu``."""
+    # Imported here: the GPU machine runs only ``run``, without these libraries.
+    from extractive_qa.bench.base_size import full_windows
+    from extractive_qa.bench.scale import base_parameters, project_root
+
+    bench = base_parameters(project_root())["bench"]
+    shape = bench["base_size"] | (shape_override or {})
+    gpu = bench["gpu"] | (gpu_override or {})
+    for configuration in gpu["configurations"]:
+        check_configuration(configuration)
+    windows = full_windows(shape | {"questions": gpu["questions"]}, bench["scale_seed"])
+    payload = {
+        "shape": shape,
+        "gpu": gpu,
+        "seed": bench["scale_seed"],
+        **{
+            key: torch.as_tensor(windows[:][key]).to(torch.int32)
+            for key in (*TOKEN_KEYS, *LABEL_KEYS)
+        },
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(payload, output)
+    logger.info(
+        "%d windows of %d tokens written to %s",
+        len(windows),
+        shape["sequence_length"],
+        output,
+    )
+    return output
+
+
+def check_configuration(configuration: dict[str, Any]) -> None:
+    """Reject a configuration before any GPU time is spent on it."""
+    checks = {
+        "mode": MODES,
+        "precision": PRECISIONS,
+        "attention": ATTENTIONS,
+    }
+    for key, allowed in checks.items():
+        if configuration.get(key) not in allowed:
+            raise ValueError(
+                f"bench.gpu.configurations entry {configuration}: {key} must be "
+                f"one of {', '.join(allowed)}."
+            )
+    compile_mode = configuration.get("compile")
+    if not isinstance(compile_mode, bool) and compile_mode not in COMPILE_MODES:
+        raise ValueError(
+            f"bench.gpu.configurations entry {configuration}: compile must be "
+            f"true, false or one of {', '.join(COMPILE_MODES)}."
+        )
+    if not isinstance(configuration.get("batch_size"), int) or (
+        configuration["batch_size"] < 1
+    ):
+        raise ValueError(
+            f"bench.gpu.configurations entry {configuration}: batch_size must be "
+            "a positive integer."
+        )
+
+
+def _step_context(configuration: dict[str, Any], device: torch.device):
+    """A fresh context for one step: autocast for bf16 and fp16, and SDPA held
+    to the flash kernel for ``attention: flash``. TF32 is a global switch."""
+    precision = configuration["precision"]
+    if device.type == "cuda":
+        tf32 = precision == "tf32"
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
+    stack = contextlib.ExitStack()
+    if precision in ("bf16", "fp16"):
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+        stack.enter_context(torch.autocast(device.type, dtype=dtype))
+    if configuration["attention"] == "flash":
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        stack.enter_context(sdpa_kernel(SDPBackend.FLASH_ATTENTION))
+    return stack
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _batches(
+    tensors: dict[str, torch.Tensor], keys: tuple[str, ...], size: int, count: int
+) -> list[dict[str, torch.Tensor]]:
+    """``count`` batches of ``size`` windows, cycling through the windows (as
+    often as needed when there are fewer windows than one batch)."""
+    total = len(tensors["input_ids"])
+    batches = []
+    for number in range(count):
+        rows = (torch.arange(size) + number * size) % total
+        rows = rows.to(tensors["input_ids"].device)
+        batches.append({key: tensors[key].index_select(0, rows) for key in keys})
+    return batches
+
+
+def _timed_steps(step, batches: list[dict], warmup: int, device: torch.device):
+    """Seconds of the warm-up steps and of the timed ones, the GPU drained at
+    each boundary so that queued work is counted where it belongs."""
+    _synchronize(device)
+    began = time.perf_counter()
+    for batch in batches[:warmup]:
+        step(batch)
+    _synchronize(device)
+    warmed = time.perf_counter()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    for batch in batches[warmup:]:
+        step(batch)
+    _synchronize(device)
+    return warmed - began, time.perf_counter() - warmed
+
+
+def measure_configuration(
+    configuration: dict[str, Any],
+    payload: dict[str, Any],
+    device: torch.device,
+    peak_tflops: float | None,
+    matmul_tflops: float | None,
+) -> dict[str, Any]:
+    """Speed and GPU memory of one configuration."""
+    check_configuration(configuration)
+    gpu = payload["gpu"]
+    model = base_model(
+        payload["shape"], _implementation(configuration), payload["seed"]
+    )
+    parameters = sum(p.numel() for p in model.parameters())
+    model = model.to(device)
+    compile_mode = configuration["compile"]
+    if compile_mode is True:
+        runner = torch.compile(model)
+    elif compile_mode:
+        runner = torch.compile(model, mode=compile_mode)
+    else:
+        runner = model
+    train = configuration["mode"] == "train"
+    keys = TOKEN_KEYS + (LABEL_KEYS if train else ())
+    tensors = {key: payload[key].to(device=device, dtype=torch.long) for key in keys}
+    warmup = gpu["warmup_steps"]
+    count = warmup + (gpu["train_steps"] if train else gpu["predict_batches"])
+    batches = _batches(tensors, keys, configuration["batch_size"], count)
+    if train:
+        model.train()
+        optimizer = torch.optim.AdamW(
+            model.parameters(), lr=5e-5, fused=device.type == "cuda"
+        )
+        scaler = torch.amp.GradScaler(
+            device.type, enabled=configuration["precision"] == "fp16"
+        )
+
+        def step(batch):
+            with _step_context(configuration, device):
+                loss = runner(**batch).loss
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            optimizer.zero_grad(set_to_none=True)
+
+        warmup_seconds, seconds = _timed_steps(step, batches, warmup, device)
+        flop_per_token = 6 * parameters
+    else:
+        model.eval()
+
+        def step(batch):
+            with torch.inference_mode(), _step_context(configuration, device):
+                runner(**batch)
+
+        warmup_seconds, seconds = _timed_steps(step, batches, warmup, device)
+        flop_per_token = 2 * parameters
+    timed = batches[warmup:]
+    sequences = sum(len(batch["input_ids"]) for batch in timed)
+    # Every window is full: each of its tokens is a real one.
+    tokens = sum(batch["input_ids"].numel() for batch in timed)
+    tflops = flop_per_token * tokens / seconds / 1e12
+    return {
+        "configuration": configuration,
+        "parameters": parameters,
+        "warmup_seconds": round(warmup_seconds, 2),
+        "sequences_per_second": round(sequences / seconds, 1),
+        "real_tokens_per_second": round(tokens / seconds),
+        "model_tflop_per_second": round(tflops, 1),
+        "utilisation_of_datasheet_peak": _share(tflops, peak_tflops),
+        "utilisation_of_measured_matmul": _share(tflops, matmul_tflops),
+        "peak_gpu_mib": _peak_gpu_mib(device),
+    }
+
+
+def _implementation(configuration: dict[str, Any]) -> str:
+    """transformers' attention implementation: flash is SDPA held to one kernel."""
+    return "eager" if configuration["attention"] == "eager" else "sdpa"
+
+
+def _share(tflops: float, ceiling: float | None) -> float | None:
+    return round(tflops / ceiling, 3) if ceiling else None
+
+
+def _peak_gpu_mib(device: torch.device) -> float | None:
+    if device.type != "cuda":
+        return None
+    return round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
+
+
+def datasheet_peak(device: torch.device, peaks: dict[str, float]) -> float | None:
+    """The dense bf16 peak of the GPU whose name holds one of ``peaks``' keys."""
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    for key, tflops in peaks.items():
+        if key in name:
+            return float(tflops)
+    logger.warning(
+        "no dense bf16 peak for %r in bench.gpu.dense_bf16_peak_tflops; "
+        "utilisation against the datasheet is left out.",
+        name,
+    )
+    return None
+
+
+def matmul_ceiling(device: torch.device, size: int, repeats: int) -> float | None:
+    """bf16 TFLOP/s of ``size``-cubed matrix products on random data: the rate
+    this GPU reaches in practice, to read utilisation against."""
+    if device.type != "cuda" or not size:
+        return None
+    a = torch.randn(size, size, device=device, dtype=torch.bfloat16)
+    b = torch.randn(size, size, device=device, dtype=torch.bfloat16)
+    for _ in range(3):
+        a @ b
+    _synchronize(device)
+    began = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    _synchronize(device)
+    seconds = time.perf_counter() - began
+    del a, b
+    torch.cuda.empty_cache()
+    return round(2 * size**3 * repeats / seconds / 1e12, 1)
+
+
+def project_predict(
+    payload: dict[str, Any], counts: list[int], batch_size: int, device: torch.device
+) -> list[dict[str, Any]]:
+    """The project's ``predict_window_logits`` on the windows repeated to each
+    of ``counts``: speed, peak GPU memory and resident-memory growth."""
+    # Imported here: only this part needs the Arrow and datasets stack.
+    import datasets
+    import numpy as np
+    import pyarrow as pa
+
+    from extractive_qa.bench.measure import measure
+    from extractive_qa.qa.inference import predict_window_logits
+
+    datasets.disable_progress_bars()
+    model = base_model(payload["shape"], "sdpa", payload["seed"])
+    results = []
+    for count in counts:
+        rows = np.arange(count) % len(payload["input_ids"])
+        columns = {}
+        for key in TOKEN_KEYS:
+            values = payload[key].numpy()[rows]
+            offsets = np.arange(0, values.size + 1, values.shape[1], dtype=np.int32)
+            columns[key] = pa.ListArray.from_arrays(
+                pa.array(offsets), pa.array(values.reshape(-1).astype(np.int64))
+            )
+        # A fingerprint given: hashing the table pickles it whole, which some
+        # pyarrow and dill pairs cannot do.
+        features = datasets.Dataset(
+            pa.table(columns), fingerprint=f"gpu-bench-windows-{count}"
+        )
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        measured = measure(
+            predict_window_logits,
+            model,
+            features,
+            pad_token_id=0,
+            batch_size=batch_size,
+            device=str(device),
+        )
+        logits = measured.result
+        if len(logits) != count:
+            raise RuntimeError(f"predict gave {len(logits)} rows for {count} windows")
+        results.append(
+            {
+                "windows": count,
+                "seconds": round(measured.seconds, 2),
+                "windows_per_second": round(count / measured.seconds, 1),
+                "peak_gpu_mib": _peak_gpu_mib(device),
+                "resident_growth_mib": round(measured.peak_mib, 1),
+            }
+        )
+        logger.info("project predict: %s", results[-1])
+        del logits, features
+    return results
+
+
+def run(windows: Path, device_name: str, output: Path | None = None) -> dict[str, Any]:
+    """The project's predict, then every configuration of the prepared file, on
+    ``device_name``. A part that fails is reported with its error and the rest
+    still run; with ``output``, the report is rewritten after every part, so a
+    run cut short keeps what it measured."""
+    payload = torch.load(windows, weights_only=True)
+    gpu = payload["gpu"]
+    for configuration in gpu["configurations"]:
+        check_configuration(configuration)
+    device = torch.device(device_name)
+    peak = datasheet_peak(device, gpu["dense_bf16_peak_tflops"])
+    matmul = matmul_ceiling(device, gpu["matmul_size"], gpu["matmul_repeats"])
+    logger.info("datasheet peak %s, measured matrix products %s TFLOP/s", peak, matmul)
+    report = {
+        "machine": describe_machine(),
+        "shape": payload["shape"],
+        "windows": len(payload["input_ids"]),
+        "datasheet_dense_bf16_tflops": peak,
+        "measured_matmul_bf16_tflops": matmul,
+        "published": gpu["published"],
+        "results": [],
+    }
+    if gpu["project_predict_windows"]:
+        try:
+            report["project_predict"] = project_predict(
+                payload,
+                gpu["project_predict_windows"],
+                gpu["project_predict_batch_size"],
+                device,
+            )
+        except Exception as error:  # noqa: BLE001 - the other figures stand
+            logger.exception("the project's predict failed")
+            report["project_predict_error"] = repr(error)[:500]
+        _save(report, output)
+    for configuration in gpu["configurations"]:
+        try:
+            result = measure_configuration(configuration, payload, device, peak, matmul)
+        except Exception as error:  # noqa: BLE001 - reported, and the rest still run
+            logger.exception("configuration %s failed", configuration)
+            result = {"configuration": configuration, "error": repr(error)[:500]}
+        logger.info("%s", result)
+        report["results"].append(result)
+        _save(report, output)
+        torch._dynamo.reset()
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+    return report
+
+
+def _save(report: dict[str, Any], output: Path | None) -> None:
+    if output is None:
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.with_suffix(".json").write_text(json.dumps(report, indent=2))
+    output.with_suffix(".md").write_text(markdown(report))
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """One row per configuration, then the published figures and the
+    project's predict."""
+    shape, machine = report["shape"], report["machine"]
+    parameters = next(
+        (r["parameters"] for r in report["results"] if "parameters" in r), None
+    )
+    lines = [
+        f"{machine['gpu'] or machine['cpu']}; ELECTRA, hidden "
+        f"{shape['hidden_size']}, {shape['num_hidden_layers']} layers, vocabulary "
+        f"{shape['vocab_size']:,} ({parameters or 0:,} parameters), "
+        f"{shape['sequence_length']}-token windows, every token a real one. "
+        f"Dense bf16 peak by datasheet: {report['datasheet_dense_bf16_tflops']} "
+        f"TFLOP/s; measured bf16 matrix products: "
+        f"{report['measured_matmul_bf16_tflops']} TFLOP/s.",
+        "",
+        "| mode | precision | attention | compile | batch | sequences/s | "
+        "model TFLOP/s | of datasheet peak | of measured matmul | warm-up s | "
+        "peak GPU MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for result in report["results"]:
+        c = result["configuration"]
+        head = (
+            f"| {c['mode']} | {c['precision']} | {c['attention']} | "
+            f"{c['compile']} | {c['batch_size']} |"
+        )
+        if "error" in result:
+            lines.append(f"{head} failed: {result['error'][:120]} |||||")
+            continue
+        lines.append(
+            f"{head} {result['sequences_per_second']} | "
+            f"{result['model_tflop_per_second']} | "
+            f"{_percent(result['utilisation_of_datasheet_peak'])} | "
+            f"{_percent(result['utilisation_of_measured_matmul'])} | "
+            f"{result['warmup_seconds']} | {result['peak_gpu_mib']} |"
+        )
+    published = report["published"]
+    lines += [
+        "",
+        f"Published ELECTRA-base SQuAD figures at sequence length 384: training "
+        f"{published['train_sequences_per_second']} sequences/s, inference "
+        f"{published['predict_sequences_per_second']} sequences/s.",
+    ]
+    for mode, key in (
+        ("train", "train_sequences_per_second"),
+        ("predict", "predict_sequences_per_second"),
+    ):
+        best = max(
+            (
+                r["sequences_per_second"]
+                for r in report["results"]
+                if r["configuration"]["mode"] == mode and "error" not in r
+            ),
+            default=None,
+        )
+        if best is not None:
+            lines.append(
+                f"Best {mode}: {best} sequences/s, "
+                f"{best / published[key]:.2f}x the published figure."
+            )
+    if report.get("project_predict"):
+        lines += [
+            "",
+            "The project's predict_window_logits on the windows repeated:",
+            "",
+            "| windows | seconds | windows/s | peak GPU MiB | resident growth MiB |",
+            "|---|---|---|---|---|",
+        ]
+        for row in report["project_predict"]:
+            lines.append(
+                f"| {row['windows']:,} | {row['seconds']} | "
+                f"{row['windows_per_second']} | {row['peak_gpu_mib']} | "
+                f"{row['resident_growth_mib']} |"
+            )
+    if report.get("project_predict_error"):
+        lines += [
+            "",
+            f"The project's predict failed: {report['project_predict_error']}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.1%}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m extractive_qa.bench.gpu",
+        description="Training and prediction speed of a base-size ELECTRA on a "
+        "GPU (bench.gpu in conf/base/parameters_bench.yml). First `prepare` "
+        "the windows on any machine, then `run` on the GPU machine.",
+    )
+    steps = parser.add_subparsers(dest="step", required=True)
+    make = steps.add_parser("prepare", help="write the windows and settings")
+    make.add_argument(
+        "--windows",
+        default="data/05_model_input/gpu_bench_windows.pt",
+        help="file to write (default: data/05_model_input/gpu_bench_windows.pt)",
+    )
+    make.add_argument("--shape", help="JSON object replacing fields of bench.base_size")
+    make.add_argument("--gpu", help="JSON object replacing fields of bench.gpu")
+    measure = steps.add_parser("run", help="measure every configuration")
+    measure.add_argument(
+        "--windows",
+        default="data/05_model_input/gpu_bench_windows.pt",
+        help="file `prepare` wrote (default: data/05_model_input/gpu_bench_windows.pt)",
+    )
+    measure.add_argument(
+        "--device", default="cuda", help="torch device (default: cuda)"
+    )
+    measure.add_argument(
+        "--output",
+        default="data/08_reporting/gpu_benchmark",
+        help="report path without suffix: .md and .json are written "
+        "(default: data/08_reporting/gpu_benchmark)",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.step == "prepare":
+        prepare(
+            Path(args.windows),
+            json.loads(args.shape or "{}"),
+            json.loads(args.gpu or "{}"),
+        )
+        return 0
+    windows = Path(args.windows)
+    if not windows.is_file():
+        parser.error(
+            f"{windows} does not exist; write it first with "
+            "`python -m extractive_qa.bench.gpu prepare`."
+        )
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        parser.error(
+            f"--device {args.device}: torch {torch.__version__} sees no CUDA GPU "
+            "here; run on a GPU machine, or pass --device cpu for a functional check."
+        )
+    output = Path(args.output)
+    report = run(windows, args.device, output)
+    logger.info("%s\nwritten to %s.{md,json}", markdown(report), output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
