@@ -207,9 +207,10 @@ def test_a_cut_question_has_at_most_max_query_length_tokens(
         korean_tokenizer, [BIRTH_QUESTION], [LONG_CONTEXT], settings
     )
 
-    first = windows.input_ids[0]
+    first = windows.window_ids(0)
     question = first[1 : first.index(korean_tokenizer.sep_token_id)]
     assert len(question) <= settings.max_query_length
+    assert windows.cut_questions == 1
 
 
 def test_settings_accepted_by_validation_never_crash_tokenization(
@@ -223,7 +224,7 @@ def test_settings_accepted_by_validation_never_crash_tokenization(
         )
     except BaseException as error:  # the tokenizer panics with a BaseException
         pytest.fail(f"tokenization crashed: {type(error).__name__}: {error}")
-    assert len(windows.input_ids) > 1
+    assert len(windows) > 1
 
 
 def test_context_first_tokenizers_label_the_answer_too(

@@ -24,10 +24,11 @@ logger = logging.getLogger(__name__)
 
 
 def _token_columns(windows: TokenizedWindows) -> dict[str, pa.Array]:
-    columns = {"input_ids": pa.array(windows.input_ids, pa.list_(pa.int32()))}
+    bounds = pa.array(windows.token_bounds().astype(np.int32))
+    columns = {"input_ids": pa.ListArray.from_arrays(bounds, windows.input_ids)}
     if windows.token_type_ids is not None:
-        columns["token_type_ids"] = pa.array(
-            windows.token_type_ids, pa.list_(pa.int8())
+        columns["token_type_ids"] = pa.ListArray.from_arrays(
+            bounds, windows.token_type_ids
         )
     return columns
 
@@ -52,6 +53,25 @@ def first_answer_spans(answers: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
+def _report_cut_questions(
+    split: str, n_cut: int, n_examples: int, settings: WindowSettings
+) -> None:
+    if n_cut:
+        logger.warning(
+            "%s: %d of %d questions are longer than max_query_length (%d tokens) "
+            "and were cut to it; raise tokenization.max_query_length to keep more "
+            "of them.",
+            split,
+            n_cut,
+            n_examples,
+            settings.max_query_length,
+        )
+    else:
+        logger.info(
+            "%s: no question is longer than %d tokens", split, settings.max_query_length
+        )
+
+
 def _chunks(n_rows: int, chunk_size: int, description: str):
     return tqdm(
         range(0, n_rows, chunk_size),
@@ -66,14 +86,20 @@ def build_train_features(
     tokenizer: PreTrainedTokenizerBase,
     settings: WindowSettings,
     chunk_size: int,
+    split: str = "train_examples",
 ) -> datasets.Dataset:
-    """Windows of the training examples with ``start_positions``/``end_positions``."""
+    """Windows of the training examples with ``start_positions``/``end_positions``;
+    questions cut to ``max_query_length`` are counted and reported as ``split``'s."""
     tables = []
+    n_cut = 0
+    # Only the columns used: each chunk is read into Python objects.
+    needed = examples.select_columns(["question", "context", "answers"])
     for begin in _chunks(len(examples), chunk_size, "tokenize train"):
-        chunk = examples[begin : begin + chunk_size]
+        chunk = needed[begin : begin + chunk_size]
         windows = tokenize_windows(
             tokenizer, chunk["question"], chunk["context"], settings
         )
+        n_cut += windows.cut_questions
         starts, ends = first_answer_spans(chunk["answers"])
         start_positions, end_positions = label_windows(
             windows, starts, ends, cls_positions(tokenizer, windows)
@@ -82,6 +108,7 @@ def build_train_features(
         columns["start_positions"] = pa.array(start_positions)
         columns["end_positions"] = pa.array(end_positions)
         tables.append(pa.table(columns))
+    _report_cut_questions(split, n_cut, len(examples), settings)
     features = _dataset(tables)
     logger.info("%d training examples -> %d windows", len(examples), len(features))
     return features
@@ -92,21 +119,27 @@ def build_validation_features(
     tokenizer: PreTrainedTokenizerBase,
     settings: WindowSettings,
     chunk_size: int,
+    split: str = "validation_examples",
 ) -> datasets.Dataset:
     """Windows of the evaluation examples with ``example_id`` and context-only
-    ``offset_mapping`` (null for question and special tokens)."""
+    ``offset_mapping`` (null for question and special tokens); questions cut to
+    ``max_query_length`` are counted and reported as ``split``'s."""
     tables = []
+    n_cut = 0
+    needed = examples.select_columns(["id", "question", "context"])
     for begin in _chunks(len(examples), chunk_size, "tokenize validation"):
-        chunk = examples[begin : begin + chunk_size]
+        chunk = needed[begin : begin + chunk_size]
         windows = tokenize_windows(
             tokenizer, chunk["question"], chunk["context"], settings
         )
+        n_cut += windows.cut_questions
         columns = _token_columns(windows)
         columns["example_id"] = pa.array(
             np.asarray(chunk["id"], dtype=object)[windows.example_index], pa.string()
         )
         columns["offset_mapping"] = context_offsets(windows)
         tables.append(pa.table(columns))
+    _report_cut_questions(split, n_cut, len(examples), settings)
     features = _dataset(tables)
     logger.info("%d validation examples -> %d windows", len(examples), len(features))
     return features

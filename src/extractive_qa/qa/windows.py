@@ -52,16 +52,31 @@ class WindowSettings:
 class TokenizedWindows:
     """Windows of a chunk of examples, flattened token-wise for numpy work.
 
-    ``token_window[i]`` is the window token ``i`` belongs to; ``window_starts``
-    indexes the first token of each window into the flat arrays.
+    Token ``i`` of every array belongs to the window whose ``window_starts``
+    entry is the last one at or before ``i``.
     """
 
-    input_ids: list[list[int]]
-    token_type_ids: list[list[int]] | None
+    input_ids: np.ndarray  # (n_tokens,) int32
+    token_type_ids: np.ndarray | None  # (n_tokens,) int8, None if not a model input
     example_index: np.ndarray  # window -> example position in the chunk
     offsets: np.ndarray  # (n_tokens, 2) character offsets into the context
     in_context: np.ndarray  # (n_tokens,) bool: token belongs to the context
     window_starts: np.ndarray  # (n_windows,)
+    # Questions longer than max_query_length, cut to it before tokenizing.
+    cut_questions: int = 0
+
+    def __len__(self) -> int:
+        return len(self.window_starts)
+
+    def token_bounds(self) -> np.ndarray:
+        """Each window's first token and, last, the end of the last window:
+        ``n_windows + 1`` offsets into the flat arrays."""
+        return np.append(self.window_starts, len(self.input_ids))
+
+    def window_ids(self, window: int) -> list[int]:
+        """The token ids of one window."""
+        bounds = self.token_bounds()
+        return self.input_ids[bounds[window] : bounds[window + 1]].tolist()
 
 
 def question_comes_first(tokenizer: PreTrainedTokenizerBase) -> bool:
@@ -76,46 +91,72 @@ def tokenize_windows(
     contexts: Sequence[str],
     settings: WindowSettings,
 ) -> TokenizedWindows:
-    """Tokenize question/context pairs into overflowing windows with offsets."""
+    """Tokenize question/context pairs into overflowing windows with offsets.
+
+    The fast tokenizer's backend is asked directly, set up as
+    ``tokenizer(..., truncation="only_second", stride=..., padding=False,
+    return_overflowing_tokens=True)`` sets it up, so the windows are the same;
+    the token fields are read straight into flat numpy arrays, without the
+    per-window dictionaries that call builds.
+    """
     # Leading spaces only waste tokens and can push a context past max_length.
-    questions = _truncate_questions(
+    questions, cut_questions = _truncate_questions(
         tokenizer, [q.lstrip() for q in questions], settings
     )
     question_first = question_comes_first(tokenizer)
-    pair = (questions, contexts) if question_first else (contexts, questions)
-    encoding = tokenizer(
-        *pair,
-        truncation="only_second" if question_first else "only_first",
-        max_length=settings.max_length,
+    first, second = (questions, contexts) if question_first else (contexts, questions)
+    pairs = list(zip(first, second, strict=True))
+    backend = tokenizer.backend_tokenizer
+    backend.no_padding()
+    backend.enable_truncation(
+        settings.max_length,
         stride=settings.doc_stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        padding=False,
+        strategy="only_second" if question_first else "only_first",
+        direction=tokenizer.truncation_side,
     )
-    context_id = 1 if question_first else 0
-    lengths = np.fromiter((len(ids) for ids in encoding["input_ids"]), dtype=np.int64)
-    window_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    offsets = np.fromiter(
-        chain.from_iterable(chain.from_iterable(encoding["offset_mapping"])),
-        dtype=np.int64,
-        count=2 * int(lengths.sum()),
-    ).reshape(-1, 2)
-    in_context = np.fromiter(
-        (
-            sid == context_id
-            for window in range(len(lengths))
-            for sid in encoding.sequence_ids(window)
+    backend.encode_special_tokens = bool(
+        getattr(tokenizer, "split_special_tokens", False)
+    )
+    encodings = backend.encode_batch(pairs, add_special_tokens=True)
+    # Each pair's first window, then the windows its context overflowed into.
+    per_example = [[encoding, *encoding.overflowing] for encoding in encodings]
+    windows = list(chain.from_iterable(per_example))
+    example_index = np.repeat(
+        np.arange(len(per_example)),
+        np.fromiter(
+            (len(w) for w in per_example), dtype=np.int64, count=len(per_example)
         ),
-        dtype=bool,
-        count=int(lengths.sum()),
+    )
+    lengths = np.fromiter((len(w) for w in windows), dtype=np.int64, count=len(windows))
+    n_tokens = int(lengths.sum())
+    window_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    input_ids = np.fromiter(
+        chain.from_iterable(w.ids for w in windows), dtype=np.int32, count=n_tokens
+    )
+    token_type_ids = None
+    if "token_type_ids" in tokenizer.model_input_names:
+        token_type_ids = np.fromiter(
+            chain.from_iterable(w.type_ids for w in windows),
+            dtype=np.int8,
+            count=n_tokens,
+        )
+    offsets = np.fromiter(
+        chain.from_iterable(chain.from_iterable(w.offsets for w in windows)),
+        dtype=np.int64,
+        count=2 * n_tokens,
+    ).reshape(-1, 2)
+    # None (special tokens) becomes NaN, which equals no sequence id.
+    sequence_ids = np.array(
+        list(chain.from_iterable(w.sequence_ids for w in windows)), dtype=np.float64
     )
     return TokenizedWindows(
-        input_ids=encoding["input_ids"],
-        token_type_ids=encoding.get("token_type_ids"),
-        example_index=np.asarray(encoding["overflow_to_sample_mapping"]),
+        input_ids=input_ids,
+        token_type_ids=token_type_ids,
+        example_index=example_index,
         offsets=offsets,
-        in_context=in_context,
+        in_context=sequence_ids == (1 if question_first else 0),
         window_starts=window_starts,
+        cut_questions=cut_questions,
     )
 
 
@@ -140,14 +181,15 @@ def question_lengths(
 
 def _truncate_questions(
     tokenizer: PreTrainedTokenizerBase, questions: list[str], settings: WindowSettings
-) -> list[str]:
-    """Every question cut to ``max_query_length`` tokens; one tokenizer call
-    finds the (few) that need cutting."""
+) -> tuple[list[str], int]:
+    """Every question cut to ``max_query_length`` tokens, and how many were;
+    one tokenizer call finds the (few) that need cutting."""
     too_long = question_lengths(tokenizer, questions) > settings.max_query_length
-    return [
-        _truncate_question(tokenizer, question, settings) if cut else question
-        for question, cut in zip(questions, too_long, strict=True)
+    cut = [
+        _truncate_question(tokenizer, question, settings) if long else question
+        for question, long in zip(questions, too_long, strict=True)
     ]
+    return cut, int(too_long.sum())
 
 
 def _truncate_question(
@@ -185,10 +227,7 @@ def label_windows(
     ``answer_starts``/``answer_ends`` are character offsets per example (end
     exclusive; -1 when the example has no answer).
     """
-    token_window = np.repeat(
-        np.arange(len(windows.window_starts)),
-        np.diff(np.append(windows.window_starts, len(windows.in_context))),
-    )
+    token_window = np.repeat(np.arange(len(windows)), np.diff(windows.token_bounds()))
     char_start = answer_starts[windows.example_index][token_window]
     char_end = answer_ends[windows.example_index][token_window]
     positions = np.arange(len(windows.in_context))
@@ -229,11 +268,14 @@ def cls_positions(
 ) -> np.ndarray:
     """Index of the CLS token in each window (0 unless a tokenizer puts it last)."""
     cls_id = tokenizer.cls_token_id
-    if cls_id is None:
-        return np.zeros(len(windows.input_ids), dtype=np.int64)
-    return np.asarray(
-        [ids.index(cls_id) if cls_id in ids else 0 for ids in windows.input_ids]
+    if cls_id is None or not len(windows):
+        return np.zeros(len(windows), dtype=np.int64)
+    positions = np.arange(len(windows.input_ids))
+    first = np.minimum.reduceat(
+        np.where(windows.input_ids == cls_id, positions, len(positions)),
+        windows.window_starts,
     )
+    return np.where(first < len(positions), first - windows.window_starts, 0)
 
 
 def context_offsets(windows: TokenizedWindows) -> pa.Array:
@@ -246,8 +288,7 @@ def context_offsets(windows: TokenizedWindows) -> pa.Array:
         mask=pa.array(~windows.in_context),
     )
     return pa.ListArray.from_arrays(
-        pa.array(np.append(windows.window_starts, n_tokens).astype(np.int32)),
-        pairs,
+        pa.array(windows.token_bounds().astype(np.int32)), pairs
     )
 
 

@@ -7,7 +7,7 @@ import logging
 import datasets
 
 from extractive_qa.pipelines.features.nodes import tokenize_train, tokenize_validation
-from extractive_qa.qa.feature_sets import count_long_questions
+from extractive_qa.qa.windows import WindowSettings, tokenize_windows
 from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
 TOKENIZATION = {
@@ -44,9 +44,15 @@ def test_count_matches_the_token_lengths(korean_tokenizer):
     ]
     assert lengths[0] <= 12 < lengths[1]
 
-    assert count_long_questions(korean_tokenizer, [SHORT, LONG], 12) == 1
-    assert count_long_questions(korean_tokenizer, [SHORT, LONG], lengths[1]) == 0
-    assert count_long_questions(korean_tokenizer, [], 12) == 0
+    contexts = ["부산은 항구 도시이다."] * 2
+
+    def cut(limit: int) -> int:
+        settings = WindowSettings(max_length=64, doc_stride=8, max_query_length=limit)
+        windows = tokenize_windows(korean_tokenizer, [SHORT, LONG], contexts, settings)
+        return windows.cut_questions
+
+    assert cut(12) == 1
+    assert cut(lengths[1]) == 0
 
 
 def test_tokenizing_reports_the_cut_questions_and_keeps_context(
