@@ -19,6 +19,8 @@ from typing import Any
 from kedro.io.core import DatasetError, get_filepath_str
 from kedro_datasets.json import JSONDataset
 
+from extractive_qa.gc_pause import cycle_collector_paused
+
 
 class MalformedSourceError(DatasetError):
     """A raw data source cannot be read as SQuAD-format examples.
@@ -39,7 +41,8 @@ def parse_squad_json(content: bytes, filepath: str) -> dict[str, Any]:
             "saved as CP949/EUC-KR."
         ) from None
     try:
-        document = json.loads(text)
+        with cycle_collector_paused():
+            document = json.loads(text)
     except json.JSONDecodeError as error:
         raise MalformedSourceError(
             f"{filepath}: not valid JSON at line {error.lineno}, column "
