@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datasets
 
+from extractive_qa.gc_pause import cycle_collector_paused
 from extractive_qa.qa.fingerprint import (
     check_same,
     check_value,
@@ -106,6 +107,7 @@ def chosen_probabilities(
     }
 
 
+@cycle_collector_paused()
 def decode_answers(
     validation_examples: datasets.Dataset,
     validation_features: datasets.Dataset,
@@ -134,6 +136,7 @@ def decode_answers(
     }
 
 
+@cycle_collector_paused()
 def ranked_answers(
     validation_examples: datasets.Dataset,
     validation_features: datasets.Dataset,
