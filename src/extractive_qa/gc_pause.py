@@ -1,8 +1,8 @@
 """Python's cycle collector paused while many records are built at once.
 
 Parsing a SQuAD document, decoding answers, ranking n-best lists and scoring
-allocate a few containers (dicts, lists, tuples) per question. Every few
-hundred allocations start the cycle collector, and its older-generation passes
+allocate a few containers (dicts, lists, tuples) per question. Each batch of
+container allocations starts the cycle collector, and its older-generation passes
 walk every object alive in the process, so with a large heap (another split, a
 model, the logits) these stages grow faster than the data. The records they
 build form no reference cycles, so reference counting frees them exactly as
