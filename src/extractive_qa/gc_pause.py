@@ -11,15 +11,19 @@ before; the collector runs again once the block ends.
 
 from __future__ import annotations
 
+import functools
 import gc
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
+
+Function = TypeVar("Function", bound=Callable[..., Any])
 
 
 @contextmanager
 def cycle_collector_paused() -> Iterator[None]:
-    """Pause the cycle collector for the block (or, as ``@cycle_collector_paused()``,
-    for each call of the function); restore its state after."""
+    """Pause the cycle collector for the block; restore its state after."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -27,3 +31,20 @@ def cycle_collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def collector_paused_during(function: Function) -> Function:
+    """``function`` with the cycle collector paused for each call.
+
+    The wrapper keeps ``function``'s signature as its own: Kedro reads a node's
+    inputs from the signature without following ``__wrapped__``, so a wrapper
+    showing ``(*args, **kwargs)`` would accept any input name.
+    """
+
+    @functools.wraps(function)
+    def paused(*args: Any, **kwargs: Any) -> Any:
+        with cycle_collector_paused():
+            return function(*args, **kwargs)
+
+    paused.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]
+    return paused  # type: ignore[return-value]

@@ -143,3 +143,21 @@ def test_rows_without_padding_leave_the_mask_out_and_predict_the_same() -> None:
         without = model(**full).start_logits
         masked = model(**full, attention_mask=torch.ones(2, 8, dtype=torch.long))
     assert torch.allclose(without, masked.start_logits, atol=1e-6)
+
+
+def test_empty_windows_pad_without_reading_past_the_values() -> None:
+    import numpy as np
+
+    from extractive_qa.qa.batching import RaggedColumn
+
+    ragged = {
+        "input_ids": RaggedColumn(
+            np.array([5, 6], dtype=np.int32), np.array([0, 2, 2], dtype=np.int64)
+        )
+    }
+    batch = WindowCollator(pad_token_id=0, pad_to_multiple_of=1).pad_rows(
+        ragged, np.array([1, 0])
+    )
+
+    assert batch["input_ids"].tolist() == [[0, 0], [5, 6]]
+    assert batch["attention_mask"].tolist() == [[0, 0], [1, 1]]

@@ -9,7 +9,7 @@ from typing import Any
 import datasets
 
 from extractive_qa import metrics
-from extractive_qa.gc_pause import cycle_collector_paused
+from extractive_qa.gc_pause import collector_paused_during
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def _score_v2(
     return report
 
 
-@cycle_collector_paused()
+@collector_paused_during
 def score_answers(
     validation_examples: datasets.Dataset,
     validation_predictions: dict[str, str],

@@ -87,7 +87,13 @@ class WindowCollator:
             if column not in ragged:
                 continue
             values, column_offsets = ragged[column]
-            read = values[column_offsets[rows][:, None] + within]
+            if not len(values):
+                # Only empty windows: nothing to read, all padding.
+                values = np.zeros(1, dtype=np.int64)
+            # Clamped: an empty window at the end of the values has no last token.
+            read = values[
+                np.minimum(column_offsets[rows][:, None] + within, len(values) - 1)
+            ]
             fill = self.pad_token_id if column == "input_ids" else 0
             batch[column] = torch.from_numpy(
                 np.where(inside, read, fill).astype(np.int64)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datasets
 
-from extractive_qa.gc_pause import cycle_collector_paused
+from extractive_qa.gc_pause import collector_paused_during
 from extractive_qa.qa.fingerprint import (
     check_same,
     check_value,
@@ -107,7 +107,7 @@ def chosen_probabilities(
     }
 
 
-@cycle_collector_paused()
+@collector_paused_during
 def decode_answers(
     validation_examples: datasets.Dataset,
     validation_features: datasets.Dataset,
@@ -136,7 +136,7 @@ def decode_answers(
     }
 
 
-@cycle_collector_paused()
+@collector_paused_during
 def ranked_answers(
     validation_examples: datasets.Dataset,
     validation_features: datasets.Dataset,

@@ -129,7 +129,7 @@ def tokenize_windows(
     )
     lengths = np.fromiter((len(w) for w in windows), dtype=np.int64, count=len(windows))
     n_tokens = int(lengths.sum())
-    window_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    window_starts = np.cumsum(lengths) - lengths
     input_ids = np.fromiter(
         chain.from_iterable(w.ids for w in windows), dtype=np.int32, count=n_tokens
     )

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from extractive_qa.gc_pause import cycle_collector_paused
+from extractive_qa.gc_pause import collector_paused_during
 from extractive_qa.metrics.scoring import korquad_exact_match, korquad_f1
 from extractive_qa.reporting.plots import error_breakdown_figure, training_curve_figure
 
@@ -46,7 +46,7 @@ def bin_values(values: np.ndarray, edges: list[int]) -> list[str]:
     return [labels[i] for i in index]
 
 
-@cycle_collector_paused()
+@collector_paused_during
 def score_questions(
     validation_examples: datasets.Dataset,
     validation_features: datasets.Dataset,

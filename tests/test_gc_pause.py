@@ -78,3 +78,37 @@ def test_the_collector_comes_back_after_an_error_and_stays_off_if_it_was():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_paused_function_keeps_its_signature_for_kedro():
+    import inspect
+
+    from kedro.pipeline import node
+
+    from extractive_qa.gc_pause import collector_paused_during
+    from extractive_qa.reporting.error_analysis import score_questions
+
+    @collector_paused_during
+    def collector_state(examples: list) -> bool:
+        return gc.isenabled()
+
+    assert collector_state([]) is False
+    assert gc.isenabled()
+    assert list(
+        inspect.signature(score_questions, follow_wrapped=False).parameters
+    ) == [
+        "validation_examples",
+        "validation_features",
+        "validation_predictions",
+    ]
+    # Kedro checks input names against the signature when the node is built.
+    with pytest.raises(TypeError, match="validation_features"):
+        node(
+            score_questions,
+            inputs={
+                "validation_examples": "a",
+                "validation_featurez": "b",
+                "validation_predictions": "c",
+            },
+            outputs="scores",
+        )
