@@ -7,7 +7,7 @@ from typing import Any
 
 import datasets
 
-from extractive_qa.gc_pause import cycle_collector_paused
+from extractive_qa.gc_pause import collector_paused_during
 from extractive_qa.records.checks import require_records, validate_examples
 from extractive_qa.records.leakage import handle_leaks
 from extractive_qa.records.shapes import malformed_records_error, read_records
@@ -17,16 +17,16 @@ logger = logging.getLogger(__name__)
 LEAK_REASON = "also in validation"
 
 
+@collector_paused_during
 def check_split(
     raw: Any, source: str, on_invalid: str
 ) -> tuple[datasets.Dataset, dict[str, Any]]:
     """One raw source -> its checked examples and data-quality report."""
-    with cycle_collector_paused():
-        examples, malformed = read_records(raw, source)
-        if malformed and on_invalid == "error":
-            total = len(examples) + len(malformed)
-            raise malformed_records_error(source, malformed, total)
-        return validate_examples(examples, source, on_invalid, malformed)
+    examples, malformed = read_records(raw, source)
+    if malformed and on_invalid == "error":
+        total = len(examples) + len(malformed)
+        raise malformed_records_error(source, malformed, total)
+    return validate_examples(examples, source, on_invalid, malformed)
 
 
 def load_splits(
