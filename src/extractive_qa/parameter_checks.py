@@ -200,6 +200,7 @@ class GpuConfiguration(_Group):
             "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"
         ]
     )
+    compile_scope: Literal["model", "layers"]
     batch_size: int = Field(ge=1)
 
 
@@ -219,6 +220,8 @@ class Gpu(_Group):
     published: PublishedFigures
     project_predict_windows: list[int]
     project_predict_batch_size: int = Field(ge=1)
+    profile_steps: int = Field(ge=0)
+    profile_top: int = Field(ge=1)
     configurations: list[GpuConfiguration] = Field(min_length=1)
 
 

@@ -9,7 +9,8 @@ import json
 import pytest
 import torch
 
-from extractive_qa.bench.gpu import check_configuration, main, markdown, prepare, run
+from extractive_qa.bench.gpu import check_configuration, main, prepare, run
+from extractive_qa.bench.gpu_report import markdown
 
 TINY_SHAPE = {
     "vocab_size": 700,
@@ -27,12 +28,15 @@ TINY_GPU = {
     "predict_batches": 2,
     "project_predict_windows": [30, 70],
     "project_predict_batch_size": 16,
+    "profile_steps": 1,
+    "profile_top": 5,
     "configurations": [
         {
             "mode": "train",
             "precision": "bf16",
             "attention": "sdpa",
             "compile": False,
+            "compile_scope": "model",
             "batch_size": 4,
         },
         {
@@ -40,6 +44,7 @@ TINY_GPU = {
             "precision": "fp32",
             "attention": "eager",
             "compile": False,
+            "compile_scope": "model",
             # More than the windows a tiny run has: batches cycle through them.
             "batch_size": 2048,
         },
@@ -50,6 +55,7 @@ TINY_GPU = {
             "precision": "fp32",
             "attention": "flash",
             "compile": False,
+            "compile_scope": "model",
             "batch_size": 4,
         },
     ],
@@ -86,6 +92,16 @@ def test_every_configuration_is_measured_or_its_failure_reported(windows):
     # No GPU: nothing to read utilisation or GPU memory against.
     assert train["utilisation_of_datasheet_peak"] is None
     assert train["peak_gpu_mib"] is None
+    assert train["compile"] is None
+    # The profile's kinds of work add up to the time it counted, and the
+    # model's linear layers are matrix products.
+    profile = train["profile"]
+    assert profile["counted"] == "CPU operators"
+    assert profile["busy_ms"] > 0 and profile["step_ms"] > 0
+    kinds = {row["category"]: row["ms_per_step"] for row in profile["categories"]}
+    assert kinds["matrix products"] > 0
+    assert sum(kinds.values()) == pytest.approx(profile["busy_ms"], abs=0.01)
+    assert 0 < len(profile["top"]) <= TINY_GPU["profile_top"]
     assert predict["sequences_per_second"] > 0
     assert flash["error"].startswith("RuntimeError(")
     assert "sequences_per_second" not in flash
@@ -101,11 +117,13 @@ def test_every_configuration_is_measured_or_its_failure_reported(windows):
     header = next(line for line in table.splitlines() if line.startswith("| mode"))
     assert failed.count("|") == header.count("|")
     assert "| 70 |" in table
+    assert "Profile of train, bf16, sdpa attention, not compiled, batch 4:" in table
+    assert "| matrix products |" in table
 
 
 def test_matrix_work_per_token_counts_layers_outside_the_embeddings():
     from extractive_qa.bench.electra_base import base_model
-    from extractive_qa.bench.gpu import matrix_flop_per_token
+    from extractive_qa.bench.gpu_steps import matrix_flop_per_token
 
     shape = TINY_SHAPE
     model = base_model(shape, "sdpa", seed=1)
@@ -123,30 +141,24 @@ def test_matrix_work_per_token_counts_layers_outside_the_embeddings():
 
 
 def test_a_bad_configuration_is_refused_before_it_runs():
-    with pytest.raises(ValueError, match="precision must be one of bf16"):
-        check_configuration(
-            {"mode": "train", "precision": "int8", "attention": "sdpa", "batch_size": 1}
-        )
-    with pytest.raises(ValueError, match="compile must be true, false or one of"):
-        check_configuration(
-            {
-                "mode": "predict",
-                "precision": "bf16",
-                "attention": "sdpa",
-                "compile": "fastest",
-                "batch_size": 1,
-            }
-        )
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
-        check_configuration(
-            {
-                "mode": "train",
-                "precision": "bf16",
-                "attention": "sdpa",
-                "compile": False,
-                "batch_size": 0,
-            }
-        )
+    good = {
+        "mode": "train",
+        "precision": "bf16",
+        "attention": "sdpa",
+        "compile": False,
+        "compile_scope": "model",
+        "batch_size": 1,
+    }
+    check_configuration(good)
+    refusals = [
+        ({"precision": "int8"}, "precision must be one of bf16"),
+        ({"compile_scope": "heads"}, "compile_scope must be one of model, layers"),
+        ({"compile": "fastest"}, "compile must be true, false or one of"),
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+    ]
+    for change, message in refusals:
+        with pytest.raises(ValueError, match=message):
+            check_configuration(good | change)
 
 
 def test_the_command_writes_the_report_and_refuses_a_missing_gpu(windows, tmp_path):
@@ -174,3 +186,45 @@ def test_the_command_writes_the_report_and_refuses_a_missing_gpu(windows, tmp_pa
             main(["run", "--windows", str(windows), "--device", "cuda"])
     with pytest.raises(SystemExit):
         main(["run", "--windows", str(tmp_path / "absent.pt")])
+
+
+def test_layers_compiled_in_place_share_one_graph(windows):
+    """Each encoder layer compiled in place: the two layers run one graph, with
+    no graph break, and nothing compiles again while the steps are timed."""
+    from extractive_qa.bench.gpu_steps import measure_configuration
+
+    payload = torch.load(windows, weights_only=True)
+    payload["shape"] = payload["shape"] | {"num_hidden_layers": 2}
+    payload["gpu"] = payload["gpu"] | {"profile_steps": 0}
+    configuration = {
+        "mode": "predict",
+        "precision": "fp32",
+        "attention": "sdpa",
+        "compile": True,
+        "compile_scope": "layers",
+        "batch_size": 4,
+    }
+    result = measure_configuration(
+        configuration, payload, torch.device("cpu"), None, None
+    )
+    torch._dynamo.reset()
+
+    assert result["sequences_per_second"] > 0
+    assert result["compile"] == {
+        "graphs": 1,
+        "graph_breaks": 0,
+        "frames_compiled_while_timed": 0,
+    }
+    assert "profile" not in result
+
+    # Only the layers are compiled: the model itself is what the steps call.
+    from extractive_qa.bench.electra_base import base_model
+    from extractive_qa.bench.gpu_steps import compile_for
+
+    model = base_model(payload["shape"], "sdpa", seed=1)
+    assert compile_for(model, configuration) is model
+    assert all(
+        layer._compiled_call_impl is not None for layer in model.electra.encoder.layer
+    )
+    assert model._compiled_call_impl is None
+    torch._dynamo.reset()

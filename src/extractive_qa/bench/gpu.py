@@ -14,7 +14,9 @@ tokenizer-learning stack:
   - ``predict``: forward passes under ``torch.inference_mode`` in windows/s;
 
   each after ``warmup_steps`` untimed steps (which hold the compilation), with
-  the peak GPU memory of the timed steps (the prepared batches included).
+  the peak GPU memory of the timed steps (the prepared batches included)
+  (``gpu_steps``); with ``bench.gpu.profile_steps``, a few more steps run
+  under ``torch.profiler`` to say where the step's time goes (``gpu_profile``).
 
 Every window is full, so no attention mask is passed and SDPA may pick flash
 attention; ``attention: flash`` insists on it. Model FLOPs utilisation is
@@ -32,13 +34,13 @@ With ``bench.gpu.project_predict_windows``, the project's own
 predicts the windows repeated to each of those counts, with the peak GPU memory
 and resident-memory growth of each: its memory must not grow with the windows.
 
-The report goes to ``data/08_reporting/gpu_benchmark.{md,json}``.
+The report goes to ``data/08_reporting/gpu_benchmark.{md,json}``
+(``gpu_report``).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import sys
@@ -49,15 +51,22 @@ from typing import Any
 import torch
 
 from extractive_qa.bench.electra_base import base_model
+from extractive_qa.bench.gpu_report import markdown, save
+from extractive_qa.bench.gpu_steps import (
+    LABEL_KEYS,
+    TOKEN_KEYS,
+    measure_configuration,
+    peak_gpu_mib,
+    synchronize,
+)
 from extractive_qa.bench.machine import describe_machine
 
 logger = logging.getLogger(__name__)
 
-TOKEN_KEYS = ("input_ids", "token_type_ids")
-LABEL_KEYS = ("start_positions", "end_positions")
 PRECISIONS = ("bf16", "fp16", "tf32", "fp32")
 ATTENTIONS = ("sdpa", "flash", "eager")
 MODES = ("train", "predict")
+COMPILE_SCOPES = ("model", "layers")
 COMPILE_MODES = (
     "default",
     "reduce-overhead",
@@ -109,6 +118,7 @@ def check_configuration(configuration: dict[str, Any]) -> None:
         "mode": MODES,
         "precision": PRECISIONS,
         "attention": ATTENTIONS,
+        "compile_scope": COMPILE_SCOPES,
     }
     for key, allowed in checks.items():
         if configuration.get(key) not in allowed:
@@ -129,172 +139,6 @@ def check_configuration(configuration: dict[str, Any]) -> None:
             f"bench.gpu.configurations entry {configuration}: batch_size must be "
             "a positive integer."
         )
-
-
-def _step_context(configuration: dict[str, Any], device: torch.device):
-    """A fresh context for one step: autocast for bf16 and fp16, and SDPA held
-    to the flash kernel for ``attention: flash``. TF32 is a global switch."""
-    precision = configuration["precision"]
-    if device.type == "cuda":
-        tf32 = precision == "tf32"
-        torch.backends.cuda.matmul.allow_tf32 = tf32
-        torch.backends.cudnn.allow_tf32 = tf32
-    stack = contextlib.ExitStack()
-    if precision in ("bf16", "fp16"):
-        dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-        stack.enter_context(torch.autocast(device.type, dtype=dtype))
-    if configuration["attention"] == "flash":
-        from torch.nn.attention import SDPBackend, sdpa_kernel
-
-        stack.enter_context(sdpa_kernel(SDPBackend.FLASH_ATTENTION))
-    return stack
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _batches(
-    tensors: dict[str, torch.Tensor], keys: tuple[str, ...], size: int, count: int
-) -> list[dict[str, torch.Tensor]]:
-    """``count`` batches of ``size`` windows, cycling through the windows (as
-    often as needed when there are fewer windows than one batch)."""
-    total = len(tensors["input_ids"])
-    batches = []
-    for number in range(count):
-        rows = (torch.arange(size) + number * size) % total
-        rows = rows.to(tensors["input_ids"].device)
-        batches.append({key: tensors[key].index_select(0, rows) for key in keys})
-    return batches
-
-
-def _timed_steps(step, batches: list[dict], warmup: int, device: torch.device):
-    """Seconds of the warm-up steps and of the timed ones, the GPU drained at
-    each boundary so that queued work is counted where it belongs."""
-    _synchronize(device)
-    began = time.perf_counter()
-    for batch in batches[:warmup]:
-        step(batch)
-    _synchronize(device)
-    warmed = time.perf_counter()
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-    for batch in batches[warmup:]:
-        step(batch)
-    _synchronize(device)
-    return warmed - began, time.perf_counter() - warmed
-
-
-def measure_configuration(
-    configuration: dict[str, Any],
-    payload: dict[str, Any],
-    device: torch.device,
-    peak_tflops: float | None,
-    matmul_tflops: float | None,
-) -> dict[str, Any]:
-    """Speed and GPU memory of one configuration."""
-    check_configuration(configuration)
-    gpu = payload["gpu"]
-    model = base_model(
-        payload["shape"], _implementation(configuration), payload["seed"]
-    )
-    parameters = sum(p.numel() for p in model.parameters())
-    model = model.to(device)
-    compile_mode = configuration["compile"]
-    if compile_mode is True:
-        runner = torch.compile(model)
-    elif compile_mode:
-        runner = torch.compile(model, mode=compile_mode)
-    else:
-        runner = model
-    train = configuration["mode"] == "train"
-    keys = TOKEN_KEYS + (LABEL_KEYS if train else ())
-    tensors = {key: payload[key].to(device=device, dtype=torch.long) for key in keys}
-    warmup = gpu["warmup_steps"]
-    count = warmup + (gpu["train_steps"] if train else gpu["predict_batches"])
-    batches = _batches(tensors, keys, configuration["batch_size"], count)
-    if train:
-        model.train()
-        optimizer = torch.optim.AdamW(
-            model.parameters(), lr=5e-5, fused=device.type == "cuda"
-        )
-        scaler = torch.amp.GradScaler(
-            device.type, enabled=configuration["precision"] == "fp16"
-        )
-
-        def step(batch):
-            with _step_context(configuration, device):
-                loss = runner(**batch).loss
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            optimizer.zero_grad(set_to_none=True)
-
-        warmup_seconds, seconds = _timed_steps(step, batches, warmup, device)
-        passes = 3
-    else:
-        model.eval()
-
-        def step(batch):
-            with torch.inference_mode(), _step_context(configuration, device):
-                runner(**batch)
-
-        warmup_seconds, seconds = _timed_steps(step, batches, warmup, device)
-        passes = 1
-    timed = batches[warmup:]
-    sequences = sum(len(batch["input_ids"]) for batch in timed)
-    # Every window is full: each of its tokens is a real one.
-    tokens = sum(batch["input_ids"].numel() for batch in timed)
-    # The usual count: 2 FLOPs per parameter per token forward, twice that
-    # backward (6 x parameters in training, 2 x in prediction).
-    tflops = 2 * passes * parameters * tokens / seconds / 1e12
-    matrix_tflops = (
-        matrix_flop_per_token(model, payload["shape"], passes) * tokens / seconds / 1e12
-    )
-    return {
-        "configuration": configuration,
-        "parameters": parameters,
-        "warmup_seconds": round(warmup_seconds, 2),
-        "sequences_per_second": round(sequences / seconds, 1),
-        "real_tokens_per_second": round(tokens / seconds),
-        "model_tflop_per_second": round(tflops, 4),
-        "utilisation_of_datasheet_peak": _share(tflops, peak_tflops),
-        "utilisation_of_measured_matmul": _share(tflops, matmul_tflops),
-        "matrix_tflop_per_second": round(matrix_tflops, 4),
-        "matrix_utilisation_of_datasheet_peak": _share(matrix_tflops, peak_tflops),
-        "peak_gpu_mib": _peak_gpu_mib(device),
-    }
-
-
-def matrix_flop_per_token(
-    model: torch.nn.Module, shape: dict[str, Any], passes: int
-) -> int:
-    """Matrix-product FLOPs per token of a full window: 2 per parameter outside
-    the embeddings (a lookup, not a product), plus the attention scores and
-    their weighted sum (2 x 2 x window length x hidden size per layer), times
-    ``passes`` (3 for forward and backward, 1 for prediction)."""
-    embeddings = sum(p.numel() for p in model.electra.embeddings.parameters())
-    outside = sum(p.numel() for p in model.parameters()) - embeddings
-    attention = (
-        4 * shape["num_hidden_layers"] * shape["sequence_length"] * shape["hidden_size"]
-    )
-    return passes * (2 * outside + attention)
-
-
-def _implementation(configuration: dict[str, Any]) -> str:
-    """transformers' attention implementation: flash is SDPA held to one kernel."""
-    return "eager" if configuration["attention"] == "eager" else "sdpa"
-
-
-def _share(tflops: float, ceiling: float | None) -> float | None:
-    return round(tflops / ceiling, 3) if ceiling else None
-
-
-def _peak_gpu_mib(device: torch.device) -> float | None:
-    if device.type != "cuda":
-        return None
-    return round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
 
 
 def datasheet_peak(device: torch.device, peaks: dict[str, float]) -> float | None:
@@ -322,11 +166,11 @@ def matmul_ceiling(device: torch.device, size: int, repeats: int) -> float | Non
     b = torch.randn(size, size, device=device, dtype=torch.bfloat16)
     for _ in range(3):
         a @ b
-    _synchronize(device)
+    synchronize(device)
     began = time.perf_counter()
     for _ in range(repeats):
         a @ b
-    _synchronize(device)
+    synchronize(device)
     seconds = time.perf_counter() - began
     del a, b
     torch.cuda.empty_cache()
@@ -381,7 +225,7 @@ def project_predict(
                 "windows": count,
                 "seconds": round(measured.seconds, 2),
                 "windows_per_second": round(count / measured.seconds, 1),
-                "peak_gpu_mib": _peak_gpu_mib(device),
+                "peak_gpu_mib": peak_gpu_mib(device),
                 "resident_growth_mib": round(measured.peak_mib, 1),
             }
         )
@@ -423,117 +267,20 @@ def run(windows: Path, device_name: str, output: Path | None = None) -> dict[str
         except Exception as error:  # noqa: BLE001 - the other figures stand
             logger.exception("the project's predict failed")
             report["project_predict_error"] = repr(error)[:500]
-        _save(report, output)
+        save(report, output)
     for configuration in gpu["configurations"]:
         try:
             result = measure_configuration(configuration, payload, device, peak, matmul)
         except Exception as error:  # noqa: BLE001 - reported, and the rest still run
             logger.exception("configuration %s failed", configuration)
             result = {"configuration": configuration, "error": repr(error)[:500]}
-        logger.info("%s", result)
+        logger.info("%s", {k: v for k, v in result.items() if k != "profile"})
         report["results"].append(result)
-        _save(report, output)
+        save(report, output)
         torch._dynamo.reset()
         if device.type == "cuda":
             torch.cuda.empty_cache()
     return report
-
-
-def _save(report: dict[str, Any], output: Path | None) -> None:
-    if output is None:
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.with_suffix(".json").write_text(json.dumps(report, indent=2))
-    output.with_suffix(".md").write_text(markdown(report))
-
-
-def markdown(report: dict[str, Any]) -> str:
-    """One row per configuration, then the published figures and the
-    project's predict."""
-    shape, machine = report["shape"], report["machine"]
-    parameters = next(
-        (r["parameters"] for r in report["results"] if "parameters" in r), None
-    )
-    lines = [
-        f"{machine['gpu'] or machine['cpu']}; ELECTRA, hidden "
-        f"{shape['hidden_size']}, {shape['num_hidden_layers']} layers, vocabulary "
-        f"{shape['vocab_size']:,} ({parameters or 0:,} parameters), "
-        f"{shape['sequence_length']}-token windows, every token a real one. "
-        f"Dense bf16 peak by datasheet: {report['datasheet_dense_bf16_tflops']} "
-        f"TFLOP/s; measured bf16 matrix products: "
-        f"{report['measured_matmul_bf16_tflops']} TFLOP/s.",
-        "",
-        "| mode | precision | attention | compile | batch | sequences/s | "
-        "model TFLOP/s (6N) | of datasheet peak | of measured matmul | "
-        "matrix work of datasheet peak | warm-up s | peak GPU MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for result in report["results"]:
-        c = result["configuration"]
-        head = (
-            f"| {c['mode']} | {c['precision']} | {c['attention']} | "
-            f"{c['compile']} | {c['batch_size']} |"
-        )
-        if "error" in result:
-            error = result["error"][:120].replace("|", "/")
-            lines.append(f"{head} failed: {error} |" + " |" * 6)
-            continue
-        lines.append(
-            f"{head} {result['sequences_per_second']} | "
-            f"{result['model_tflop_per_second']} | "
-            f"{_percent(result['utilisation_of_datasheet_peak'])} | "
-            f"{_percent(result['utilisation_of_measured_matmul'])} | "
-            f"{_percent(result.get('matrix_utilisation_of_datasheet_peak'))} | "
-            f"{result['warmup_seconds']} | {result['peak_gpu_mib']} |"
-        )
-    published = report["published"]
-    lines += [
-        "",
-        f"Published ELECTRA-base SQuAD figures at sequence length 384: training "
-        f"{published['train_sequences_per_second']} sequences/s, inference "
-        f"{published['predict_sequences_per_second']} sequences/s.",
-    ]
-    for mode, key in (
-        ("train", "train_sequences_per_second"),
-        ("predict", "predict_sequences_per_second"),
-    ):
-        best = max(
-            (
-                r["sequences_per_second"]
-                for r in report["results"]
-                if r["configuration"]["mode"] == mode and "error" not in r
-            ),
-            default=None,
-        )
-        if best is not None:
-            lines.append(
-                f"Best {mode}: {best} sequences/s, "
-                f"{best / published[key]:.2f}x the published figure."
-            )
-    if report.get("project_predict"):
-        lines += [
-            "",
-            "The project's predict_window_logits on the windows repeated:",
-            "",
-            "| windows | seconds | windows/s | peak GPU MiB | resident growth MiB |",
-            "|---|---|---|---|---|",
-        ]
-        for row in report["project_predict"]:
-            lines.append(
-                f"| {row['windows']:,} | {row['seconds']} | "
-                f"{row['windows_per_second']} | {row['peak_gpu_mib']} | "
-                f"{row['resident_growth_mib']} |"
-            )
-    if report.get("project_predict_error"):
-        lines += [
-            "",
-            f"The project's predict failed: {report['project_predict_error']}",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def _percent(share: float | None) -> str:
-    return "n/a" if share is None else f"{share:.1%}"
 
 
 def main(argv: list[str] | None = None) -> int:

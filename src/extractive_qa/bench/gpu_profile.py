@@ -1,0 +1,137 @@
+"""Where one benchmark step's time goes: ``torch.profiler`` over a few steps.
+
+Utilisation says how much of the GPU's peak a step reaches, not what the rest
+of the step does. This module runs a few more steps under the profiler and
+sorts their kernel time into kinds of work: the matrix products, attention,
+kernels inductor fused, layer norms, the optimizer, copies and the rest
+(GELU, dropout, residual sums, the embedding gather, the loss). It also gives
+how much of the step the GPU was busy at all; the rest is the host launching
+work, which neither faster kernels nor fusion inside them can win back.
+
+On a GPU the kernels are counted (the operators that launch them would count
+the same time twice); on the CPU each operator's own time is, profiler costs
+included, so there the busy share is not given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch.autograd import DeviceType
+
+# Checked in this order: the loss's log-softmax is not attention's softmax, and
+# an attention kernel's name can carry "cutlass" or "gemm" in its template
+# arguments.
+CATEGORIES = (
+    ("loss", ("log_softmax", "logsoftmax", "nll_loss", "cross_entropy")),
+    ("attention", ("flash", "fmha", "attention", "scaled_dot_product", "softmax")),
+    ("optimizer", ("adam", "multi_tensor", "foreach")),
+    (
+        "matrix products",
+        ("gemm", "nvjet", "xmma", "cutlass", "cublas", "aten::mm", "aten::addmm")
+        + ("aten::bmm", "aten::baddbmm", "matmul"),
+    ),
+    ("fused by inductor", ("triton", "compiledfxgraph")),
+    ("layer norm", ("layer_norm", "layernorm")),
+    ("copies", ("memcpy", "memset", "aten::copy_", "aten::_to_copy")),
+)
+OTHER = "other (GELU, dropout, sums, embedding)"
+
+
+def category(name: str) -> str:
+    """The kind of work a kernel or operator of this name does."""
+    lowered = name.lower()
+    for label, needles in CATEGORIES:
+        if any(needle in lowered for needle in needles):
+            return label
+    return OTHER
+
+
+def profile_steps(
+    step: Callable[[dict], None],
+    batches: list[dict],
+    device: torch.device,
+    step_seconds: float,
+    top: int,
+) -> dict[str, Any]:
+    """Run ``step`` on each of ``batches`` under the profiler, the first one
+    untraced (the profiler's own start-up would land in it); per traced step:
+    the time of each kind of work, the ``top`` kernels (or operators), and the
+    share of ``step_seconds`` (the unprofiled step's time) the device was busy.
+    """
+    if len(batches) < 2:
+        raise ValueError("profile_steps needs a warm-up batch and at least one more")
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device.type == "cuda":
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    traced = len(batches) - 1
+    schedule = torch.profiler.schedule(wait=0, warmup=1, active=traced, repeat=1)
+    with torch.profiler.profile(activities=activities, schedule=schedule) as profiler:
+        for batch in batches:
+            step(batch)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            profiler.step()
+    return summarise(profiler.key_averages(), device, traced, step_seconds, top)
+
+
+def _own_microseconds(event: Any, device: torch.device) -> float:
+    """The time an averaged event spent itself, on the device that did the work."""
+    if device.type == "cuda":
+        if event.device_type != DeviceType.CUDA:
+            return 0.0
+        return float(event.self_device_time_total)
+    if event.key.startswith("ProfilerStep"):
+        # The step marker's own time is the profiler's, not the model's.
+        return 0.0
+    return float(event.self_cpu_time_total)
+
+
+def summarise(
+    events: Any, device: torch.device, steps: int, step_seconds: float, top: int
+) -> dict[str, Any]:
+    """Per-step milliseconds by category and by kernel, from averaged events."""
+    rows = []
+    for event in events:
+        microseconds = _own_microseconds(event, device)
+        if microseconds > 0:
+            rows.append((event.key, microseconds / steps / 1000, event.count / steps))
+    busy_ms = sum(ms for _, ms, _ in rows)
+    by_category: dict[str, float] = {}
+    for name, ms, _ in rows:
+        by_category[category(name)] = by_category.get(category(name), 0.0) + ms
+    step_ms = step_seconds * 1000
+    rows.sort(key=lambda row: row[1], reverse=True)
+    return {
+        "steps": steps,
+        "counted": "device kernels" if device.type == "cuda" else "CPU operators",
+        "step_ms": round(step_ms, 3),
+        "busy_ms": round(busy_ms, 3),
+        # On the CPU, operator times carry the profiler's own cost, which the
+        # unprofiled step did not pay: no share of it is given there.
+        "busy_share_of_step": (
+            round(busy_ms / step_ms, 3) if device.type == "cuda" else None
+        ),
+        "categories": [
+            {
+                "category": label,
+                "ms_per_step": round(ms, 3),
+                "share_of_busy": round(ms / busy_ms, 3),
+            }
+            for label, ms in sorted(
+                by_category.items(), key=lambda item: item[1], reverse=True
+            )
+        ],
+        "top": [
+            {
+                "name": name[:160],
+                "category": category(name),
+                "ms_per_step": round(ms, 3),
+                "calls_per_step": round(calls, 1),
+                "share_of_busy": round(ms / busy_ms, 3),
+            }
+            for name, ms, calls in rows[:top]
+        ],
+    }
