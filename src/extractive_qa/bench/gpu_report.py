@@ -33,10 +33,15 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _scope(configuration: dict[str, Any]) -> str:
+    # Reports written before layers could be compiled alone compiled the model.
+    return configuration.get("compile_scope", "model")
+
+
 def _head(configuration: dict[str, Any]) -> str:
     compiled = configuration["compile"]
     if compiled is not False:
-        compiled = f"{compiled} ({configuration['compile_scope']})"
+        compiled = f"{compiled} ({_scope(configuration)})"
     return (
         f"| {configuration['mode']} | {configuration['precision']} | "
         f"{configuration['attention']} | {compiled} | "
@@ -49,7 +54,7 @@ def _title(configuration: dict[str, Any]) -> str:
     how = (
         "not compiled"
         if compiled is False
-        else f"compiled ({compiled}, {configuration['compile_scope']})"
+        else f"compiled ({compiled}, {_scope(configuration)})"
     )
     return (
         f"{configuration['mode']}, {configuration['precision']}, "
