@@ -100,6 +100,8 @@ def test_every_configuration_is_measured_or_its_failure_reported(windows):
     assert profile["busy_ms"] > 0 and profile["step_ms"] > 0
     kinds = {row["category"]: row["ms_per_step"] for row in profile["categories"]}
     assert kinds["matrix products"] > 0
+    # AdamW's arithmetic is ordinary operators on the CPU, found by its range.
+    assert kinds["optimizer"] > 0
     assert sum(kinds.values()) == pytest.approx(profile["busy_ms"], abs=0.01)
     assert 0 < len(profile["top"]) <= TINY_GPU["profile_top"]
     assert predict["sequences_per_second"] > 0
@@ -228,3 +230,25 @@ def test_layers_compiled_in_place_share_one_graph(windows):
     )
     assert model._compiled_call_impl is None
     torch._dynamo.reset()
+
+
+def test_the_optimizers_operators_count_as_optimizer_work_on_the_cpu():
+    """AdamW's square root is an ordinary operator; inside the optimizer's step
+    it is the optimizer's work, and the model's own operators are not."""
+    from extractive_qa.bench.gpu_profile import category, work_rows
+
+    parameter = torch.nn.Parameter(torch.ones(64))
+    optimizer = torch.optim.AdamW([parameter], foreach=False)
+    parameter.grad = torch.ones(64)
+    with torch.profiler.profile(
+        activities=[torch.profiler.ProfilerActivity.CPU]
+    ) as profiler:
+        optimizer.step()
+        (parameter * 2).sum()
+
+    kinds = {
+        (name, kind) for name, kind, *_ in work_rows(profiler, torch.device("cpu"))
+    }
+    assert category("aten::sqrt") != "optimizer"
+    assert ("aten::sqrt", "optimizer") in kinds
+    assert ("aten::sum", category("aten::sum")) in kinds

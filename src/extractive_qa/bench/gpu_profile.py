@@ -74,36 +74,74 @@ def profile_steps(
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             profiler.step()
-    return summarise(profiler.key_averages(), device, traced, step_seconds, top)
+    return summarise(work_rows(profiler, device), traced, step_seconds, top, device)
 
 
-def _own_microseconds(event: Any, device: torch.device) -> float:
-    """The time an averaged event spent itself, on the device that did the work."""
+def work_rows(profiler: Any, device: torch.device) -> list[tuple[str, str, float, int]]:
+    """Name, kind of work, own microseconds and calls of each kernel (on a GPU)
+    or operator (on the CPU) the profiler saw, summed over its steps."""
+    totals: dict[tuple[str, str], list[float]] = {}
+
+    def add(name: str, kind: str, microseconds: float, calls: int) -> None:
+        total = totals.setdefault((name, kind), [0.0, 0])
+        total[0] += microseconds
+        total[1] += calls
+
     if device.type == "cuda":
-        if event.device_type != DeviceType.CUDA:
-            return 0.0
-        return float(event.self_device_time_total)
-    if event.key.startswith("ProfilerStep"):
-        # The step marker's own time is the profiler's, not the model's.
-        return 0.0
-    return float(event.self_cpu_time_total)
+        for event in profiler.key_averages():
+            if event.device_type == DeviceType.CUDA:
+                add(
+                    event.key,
+                    category(event.key),
+                    event.self_device_time_total,
+                    event.count,
+                )
+    else:
+        for event in profiler.events():
+            # The step marker's own time is the profiler's, not the model's.
+            if event.device_type == DeviceType.CPU and not event.name.startswith(
+                "ProfilerStep"
+            ):
+                add(event.name, _cpu_category(event), event.self_cpu_time_total, 1)
+    return [
+        (name, kind, microseconds, calls)
+        for (name, kind), (microseconds, calls) in totals.items()
+        if microseconds > 0
+    ]
+
+
+def _cpu_category(event: Any) -> str:
+    """On the CPU the optimizer's arithmetic runs as ordinary operators (sqrt,
+    div, mul) inside its ``Optimizer.step`` range, and is counted there."""
+    parent = event.cpu_parent
+    while parent is not None:
+        if parent.name.startswith("Optimizer.step"):
+            return "optimizer"
+        parent = parent.cpu_parent
+    return category(event.name)
 
 
 def summarise(
-    events: Any, device: torch.device, steps: int, step_seconds: float, top: int
+    work: list[tuple[str, str, float, int]],
+    steps: int,
+    step_seconds: float,
+    top: int,
+    device: torch.device,
 ) -> dict[str, Any]:
-    """Per-step milliseconds by category and by kernel, from averaged events."""
-    rows = []
-    for event in events:
-        microseconds = _own_microseconds(event, device)
-        if microseconds > 0:
-            rows.append((event.key, microseconds / steps / 1000, event.count / steps))
-    busy_ms = sum(ms for _, ms, _ in rows)
-    by_category: dict[str, float] = {}
-    for name, ms, _ in rows:
-        by_category[category(name)] = by_category.get(category(name), 0.0) + ms
+    """Per-step milliseconds by kind of work and by kernel or operator."""
+    rows = sorted(
+        (
+            (name, kind, microseconds / steps / 1000, calls / steps)
+            for name, kind, microseconds, calls in work
+        ),
+        key=lambda row: row[2],
+        reverse=True,
+    )
+    busy_ms = sum(row[2] for row in rows)
+    by_kind: dict[str, float] = {}
+    for _, kind, ms, _ in rows:
+        by_kind[kind] = by_kind.get(kind, 0.0) + ms
     step_ms = step_seconds * 1000
-    rows.sort(key=lambda row: row[1], reverse=True)
     return {
         "steps": steps,
         "counted": "device kernels" if device.type == "cuda" else "CPU operators",
@@ -116,22 +154,22 @@ def summarise(
         ),
         "categories": [
             {
-                "category": label,
+                "category": kind,
                 "ms_per_step": round(ms, 3),
                 "share_of_busy": round(ms / busy_ms, 3),
             }
-            for label, ms in sorted(
-                by_category.items(), key=lambda item: item[1], reverse=True
+            for kind, ms in sorted(
+                by_kind.items(), key=lambda item: item[1], reverse=True
             )
         ],
         "top": [
             {
                 "name": name[:160],
-                "category": category(name),
+                "category": kind,
                 "ms_per_step": round(ms, 3),
                 "calls_per_step": round(calls, 1),
                 "share_of_busy": round(ms / busy_ms, 3),
             }
-            for name, ms, calls in rows[:top]
+            for name, kind, ms, calls in rows[:top]
         ],
     }
