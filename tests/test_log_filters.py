@@ -22,9 +22,13 @@ def test_mlflow_advice_is_dropped_and_other_warnings_are_logged():
     records = Records()
     warnings_logger = logging.getLogger("py.warnings")
     warnings_logger.addHandler(records)
+    # Kedro may have turned the capture on already; it is left as it was.
+    capturing = logging._warnings_showwarning is not None
     logging.captureWarnings(True)
     try:
-        # What MLflow does: a filter of its own that shows each warning once.
+        # What MLflow does: a warnings filter of its own, which overrides any
+        # filter set outside it (MLflow's is "once"; "always" here, so that the
+        # test sees its warnings however often it runs in one process).
         with warnings.catch_warnings():
             warnings.simplefilter("always", category=UserWarning)
             warnings.warn(
@@ -35,7 +39,7 @@ def test_mlflow_advice_is_dropped_and_other_warnings_are_logged():
             )
             warnings.warn("the tokenizer lowercases Hangul", UserWarning, stacklevel=1)
     finally:
-        logging.captureWarnings(False)
+        logging.captureWarnings(capturing)
         warnings_logger.removeHandler(records)
 
     assert len(records.messages) == 1

@@ -1,4 +1,5 @@
-"""Logging filters that ``conf/logging.yml`` names."""
+"""Logging filters the project installs (Kedro's logging configuration may not
+name one)."""
 
 from __future__ import annotations
 

@@ -102,7 +102,6 @@ def test_every_configuration_is_measured_or_its_failure_reported(windows):
     assert kinds["matrix products"] > 0
     # AdamW's arithmetic is ordinary operators on the CPU, found by its range.
     assert kinds["optimizer"] > 0
-    assert sum(kinds.values()) == pytest.approx(profile["busy_ms"], abs=0.01)
     assert 0 < len(profile["top"]) <= TINY_GPU["profile_top"]
     assert predict["sequences_per_second"] > 0
     assert flash["error"].startswith("RuntimeError(")
@@ -191,8 +190,8 @@ def test_the_command_writes_the_report_and_refuses_a_missing_gpu(windows, tmp_pa
 
 
 def test_layers_compiled_in_place_share_one_graph(windows):
-    """Each encoder layer compiled in place: the two layers run one graph, with
-    no graph break, and nothing compiles again while the steps are timed."""
+    """Each encoder layer compiled in place: the two layers run one graph, and
+    nothing compiles again while the steps are timed."""
     from extractive_qa.bench.gpu_steps import measure_configuration
 
     payload = torch.load(windows, weights_only=True)
@@ -212,11 +211,8 @@ def test_layers_compiled_in_place_share_one_graph(windows):
     torch._dynamo.reset()
 
     assert result["sequences_per_second"] > 0
-    assert result["compile"] == {
-        "graphs": 1,
-        "graph_breaks": 0,
-        "frames_compiled_while_timed": 0,
-    }
+    # Two layers, one graph: they share it, and neither broke it in two.
+    assert result["compile"] == {"graphs": 1, "frames_compiled_while_timed": 0}
     assert "profile" not in result
 
     # Only the layers are compiled: the model itself is what the steps call.
@@ -235,7 +231,7 @@ def test_layers_compiled_in_place_share_one_graph(windows):
 def test_the_optimizers_operators_count_as_optimizer_work_on_the_cpu():
     """AdamW's square root is an ordinary operator; inside the optimizer's step
     it is the optimizer's work, and the model's own operators are not."""
-    from extractive_qa.bench.gpu_profile import category, work_rows
+    from extractive_qa.bench.gpu_profile import category, work_done
 
     parameter = torch.nn.Parameter(torch.ones(64))
     optimizer = torch.optim.AdamW([parameter], foreach=False)
@@ -246,9 +242,74 @@ def test_the_optimizers_operators_count_as_optimizer_work_on_the_cpu():
         optimizer.step()
         (parameter * 2).sum()
 
-    kinds = {
-        (name, kind) for name, kind, *_ in work_rows(profiler, torch.device("cpu"))
-    }
+    work = work_done(profiler.events(), torch.device("cpu"))
+    kinds = {(row.name, row.kind) for row in work}
     assert category("aten::sqrt") != "optimizer"
     assert ("aten::sqrt", "optimizer") in kinds
     assert ("aten::sum", category("aten::sum")) in kinds
+
+
+def test_on_a_gpu_kernels_are_counted_and_marked_ranges_are_not():
+    """The profiler's step, the optimizer's step and inductor's graphs are also
+    ranges on the GPU's timeline, spanning kernels counted already; a launching
+    operator on the CPU holds the same time again."""
+    from torch.autograd import DeviceType
+    from torch.autograd.profiler_util import FunctionEvent
+
+    from extractive_qa.bench.gpu_profile import summarise, work_done
+
+    def event(number, name, start, end, device_type, annotation=False):
+        return FunctionEvent(
+            id=number,
+            name=name,
+            thread=0,
+            start_us=start,
+            end_us=end,
+            use_device="cuda",
+            device_type=device_type,
+            is_user_annotation=annotation,
+        )
+
+    events = [
+        event(1, "ProfilerStep#1", 0, 1000, DeviceType.CUDA, annotation=True),
+        event(2, "Optimizer.step#AdamW.step", 700, 900, DeviceType.CUDA, True),
+        event(3, "aten::mm", 0, 400, DeviceType.CPU),
+        event(4, "sm90_xmma_gemm_bf16bf16_bf16f32", 0, 400, DeviceType.CUDA),
+        event(5, "sm90_xmma_gemm_bf16bf16_bf16f32", 400, 600, DeviceType.CUDA),
+        event(
+            6,
+            "multi_tensor_apply_kernel<FusedAdamMathFunctor>",
+            700,
+            850,
+            DeviceType.CUDA,
+        ),
+        event(7, "direct_copy_kernel_cuda", 600, 650, DeviceType.CUDA),
+    ]
+    work = work_done(events, torch.device("cuda"))
+    assert {(row.name, row.kind, row.microseconds, row.calls) for row in work} == {
+        ("sm90_xmma_gemm_bf16bf16_bf16f32", "matrix products", 600.0, 2),
+        ("multi_tensor_apply_kernel<FusedAdamMathFunctor>", "optimizer", 150.0, 1),
+        ("direct_copy_kernel_cuda", "copies", 50.0, 1),
+    }
+    profile = summarise(work, 1, 0.001, 2, torch.device("cuda"))
+    assert profile["busy_ms"] == 0.8
+    assert profile["busy_share_of_step"] == 0.8
+    assert [row["name"] for row in profile["top"]] == [
+        "sm90_xmma_gemm_bf16bf16_bf16f32",
+        "multi_tensor_apply_kernel<FusedAdamMathFunctor>",
+    ]
+
+
+def test_a_failed_profile_keeps_the_configurations_timing(windows):
+    """profile_steps below 1 cannot profile (the check before a run refuses it;
+    a hand-written windows file can still hold it): the timing is kept."""
+    from extractive_qa.bench.gpu_steps import measure_configuration
+
+    payload = torch.load(windows, weights_only=True)
+    payload["gpu"] = payload["gpu"] | {"profile_steps": -1}
+    result = measure_configuration(
+        TINY_GPU["configurations"][1], payload, torch.device("cpu"), None, None
+    )
+    assert result["sequences_per_second"] > 0
+    assert result["profile_error"].startswith("ValueError(")
+    assert "profile" not in result

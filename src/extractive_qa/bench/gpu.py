@@ -44,7 +44,6 @@ import argparse
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +54,10 @@ from extractive_qa.bench.gpu_report import markdown, save
 from extractive_qa.bench.gpu_steps import (
     LABEL_KEYS,
     TOKEN_KEYS,
+    datasheet_peak,
+    matmul_ceiling,
     measure_configuration,
     peak_gpu_mib,
-    synchronize,
 )
 from extractive_qa.bench.machine import describe_machine
 
@@ -124,7 +124,8 @@ def check_configuration(configuration: dict[str, Any]) -> None:
         if configuration.get(key) not in allowed:
             raise ValueError(
                 f"bench.gpu.configurations entry {configuration}: {key} must be "
-                f"one of {', '.join(allowed)}."
+                f"one of {', '.join(allowed)} (a windows file written before "
+                f"{key} existed needs `prepare` again)."
             )
     compile_mode = configuration.get("compile")
     if not isinstance(compile_mode, bool) and compile_mode not in COMPILE_MODES:
@@ -139,42 +140,6 @@ def check_configuration(configuration: dict[str, Any]) -> None:
             f"bench.gpu.configurations entry {configuration}: batch_size must be "
             "a positive integer."
         )
-
-
-def datasheet_peak(device: torch.device, peaks: dict[str, float]) -> float | None:
-    """The dense bf16 peak of the GPU whose name holds one of ``peaks``' keys."""
-    if device.type != "cuda":
-        return None
-    name = torch.cuda.get_device_name(device)
-    for key, tflops in peaks.items():
-        if key in name:
-            return float(tflops)
-    logger.warning(
-        "no dense bf16 peak for %r in bench.gpu.dense_bf16_peak_tflops; "
-        "utilisation against the datasheet is left out.",
-        name,
-    )
-    return None
-
-
-def matmul_ceiling(device: torch.device, size: int, repeats: int) -> float | None:
-    """bf16 TFLOP/s of ``size``-cubed matrix products on random data: the rate
-    this GPU reaches in practice, to read utilisation against."""
-    if device.type != "cuda" or not size:
-        return None
-    a = torch.randn(size, size, device=device, dtype=torch.bfloat16)
-    b = torch.randn(size, size, device=device, dtype=torch.bfloat16)
-    for _ in range(3):
-        a @ b
-    synchronize(device)
-    began = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    synchronize(device)
-    seconds = time.perf_counter() - began
-    del a, b
-    torch.cuda.empty_cache()
-    return round(2 * size**3 * repeats / seconds / 1e12, 1)
 
 
 def project_predict(

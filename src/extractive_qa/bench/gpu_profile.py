@@ -3,27 +3,30 @@
 Utilisation says how much of the GPU's peak a step reaches, not what the rest
 of the step does. This module runs a few more steps under the profiler and
 sorts their kernel time into kinds of work: the matrix products, attention,
-kernels inductor fused, layer norms, the optimizer, copies and the rest
-(GELU, dropout, residual sums, the embedding gather, the loss). It also gives
-how much of the step the GPU was busy at all; the rest is the host launching
-work, which neither faster kernels nor fusion inside them can win back.
+kernels inductor fused, layer norms, the optimizer, copies, the loss and the
+rest (GELU, dropout, residual sums, the embedding gather). It also gives how
+much of the step the GPU was busy at all. The rest of the step is the host
+launching work and waiting for it: faster kernels do not shorten it; fewer
+launches (fusion, CUDA graphs) do.
 
 On a GPU the kernels are counted (the operators that launch them would count
-the same time twice); on the CPU each operator's own time is, profiler costs
-included, so there the busy share is not given.
+the same time twice, and so would the ranges the profiler, the optimizer and
+inductor mark on the GPU's timeline); on the CPU each operator's own time is,
+profiler costs included, so there the busy share is not given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 import torch
 from torch.autograd import DeviceType
 
-# Checked in this order: the loss's log-softmax is not attention's softmax, and
-# an attention kernel's name can carry "cutlass" or "gemm" in its template
-# arguments.
+# Checked in this order: the loss's log-softmax is not attention's softmax (on
+# the CPU; a GPU's softmax kernels do not say which it is, and the loss's is
+# small), an attention kernel's name can carry "cutlass" or "gemm" in its
+# template arguments, and inductor's matrix-product templates are Triton kernels.
 CATEGORIES = (
     ("loss", ("log_softmax", "logsoftmax", "nll_loss", "cross_entropy")),
     ("attention", ("flash", "fmha", "attention", "scaled_dot_product", "softmax")),
@@ -31,13 +34,23 @@ CATEGORIES = (
     (
         "matrix products",
         ("gemm", "nvjet", "xmma", "cutlass", "cublas", "aten::mm", "aten::addmm")
-        + ("aten::bmm", "aten::baddbmm", "matmul"),
+        + ("aten::bmm", "aten::baddbmm", "matmul", "triton_tem"),
     ),
     ("fused by inductor", ("triton", "compiledfxgraph")),
     ("layer norm", ("layer_norm", "layernorm")),
-    ("copies", ("memcpy", "memset", "aten::copy_", "aten::_to_copy")),
+    # Autocast's casts are copy kernels on a GPU and aten::copy_ on the CPU.
+    ("copies", ("memcpy", "memset", "aten::copy_", "aten::_to_copy", "copy_kernel")),
 )
 OTHER = "other (GELU, dropout, sums, embedding)"
+
+
+class Work(NamedTuple):
+    """One kernel or operator over the profiled steps."""
+
+    name: str
+    kind: str
+    microseconds: float
+    calls: int
 
 
 def category(name: str) -> str:
@@ -74,40 +87,35 @@ def profile_steps(
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             profiler.step()
-    return summarise(work_rows(profiler, device), traced, step_seconds, top, device)
+    work = work_done(profiler.events(), device)
+    return summarise(work, traced, step_seconds, top, device)
 
 
-def work_rows(profiler: Any, device: torch.device) -> list[tuple[str, str, float, int]]:
-    """Name, kind of work, own microseconds and calls of each kernel (on a GPU)
-    or operator (on the CPU) the profiler saw, summed over its steps."""
-    totals: dict[tuple[str, str], list[float]] = {}
-
-    def add(name: str, kind: str, microseconds: float, calls: int) -> None:
-        total = totals.setdefault((name, kind), [0.0, 0])
-        total[0] += microseconds
-        total[1] += calls
-
-    if device.type == "cuda":
-        for event in profiler.key_averages():
-            if event.device_type == DeviceType.CUDA:
-                add(
-                    event.key,
-                    category(event.key),
-                    event.self_device_time_total,
-                    event.count,
-                )
-    else:
-        for event in profiler.events():
+def work_done(events: Iterable[Any], device: torch.device) -> list[Work]:
+    """Each kernel (on a GPU) or operator (on the CPU) in the profiler's
+    ``events``, with its own time and calls summed."""
+    totals: dict[tuple[str, str], Work] = {}
+    for event in events:
+        if device.type == "cuda":
+            # Ranges marked on the GPU's timeline (the profiler's step, the
+            # optimizer's step, inductor's graphs) span kernels counted already.
+            if event.device_type != DeviceType.CUDA or getattr(
+                event, "is_user_annotation", False
+            ):
+                continue
+            kind, microseconds = category(event.name), event.self_device_time_total
+        else:
             # The step marker's own time is the profiler's, not the model's.
-            if event.device_type == DeviceType.CPU and not event.name.startswith(
+            if event.device_type != DeviceType.CPU or event.name.startswith(
                 "ProfilerStep"
             ):
-                add(event.name, _cpu_category(event), event.self_cpu_time_total, 1)
-    return [
-        (name, kind, microseconds, calls)
-        for (name, kind), (microseconds, calls) in totals.items()
-        if microseconds > 0
-    ]
+                continue
+            kind, microseconds = _cpu_category(event), event.self_cpu_time_total
+        before = totals.get((event.name, kind), Work(event.name, kind, 0.0, 0))
+        totals[(event.name, kind)] = before._replace(
+            microseconds=before.microseconds + microseconds, calls=before.calls + 1
+        )
+    return [work for work in totals.values() if work.microseconds > 0]
 
 
 def _cpu_category(event: Any) -> str:
@@ -122,7 +130,7 @@ def _cpu_category(event: Any) -> str:
 
 
 def summarise(
-    work: list[tuple[str, str, float, int]],
+    work: list[Work],
     steps: int,
     step_seconds: float,
     top: int,

@@ -30,6 +30,12 @@ def markdown(report: dict[str, Any]) -> str:
     for result in report["results"]:
         if result.get("profile"):
             lines += _profile(result)
+        elif result.get("profile_error"):
+            lines += [
+                "",
+                f"Profiling {_title(result['configuration'])} failed: "
+                f"{result['profile_error']}",
+            ]
     return "\n".join(lines) + "\n"
 
 
@@ -51,10 +57,11 @@ def _head(configuration: dict[str, Any]) -> str:
 
 def _title(configuration: dict[str, Any]) -> str:
     compiled = configuration["compile"]
+    mode = "default mode" if compiled is True else compiled
     how = (
         "not compiled"
         if compiled is False
-        else f"compiled ({compiled}, {_scope(configuration)})"
+        else f"compiled ({mode}, {_scope(configuration)})"
     )
     return (
         f"{configuration['mode']}, {configuration['precision']}, "
@@ -80,7 +87,7 @@ def _configuration_table(report: dict[str, Any]) -> list[str]:
         "| mode | precision | attention | compile | batch | sequences/s | "
         "model TFLOP/s (6N) | of datasheet peak | of measured matmul | "
         "matrix work of datasheet peak | warm-up s | peak GPU MiB | "
-        "graphs / breaks / compiled while timed |",
+        "graphs / compiled while timed |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result in report["results"]:
@@ -91,8 +98,7 @@ def _configuration_table(report: dict[str, Any]) -> list[str]:
             continue
         compiled = result.get("compile")
         counts = (
-            f"{compiled['graphs']} / {compiled['graph_breaks']} / "
-            f"{compiled['frames_compiled_while_timed']}"
+            f"{compiled['graphs']} / {compiled['frames_compiled_while_timed']}"
             if compiled
             else ""
         )
