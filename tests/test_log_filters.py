@@ -22,8 +22,11 @@ def test_mlflow_advice_is_dropped_and_other_warnings_are_logged():
     records = Records()
     warnings_logger = logging.getLogger("py.warnings")
     warnings_logger.addHandler(records)
-    # Kedro may have turned the capture on already; it is left as it was.
+    # Kedro may have turned the capture on already, and pytest puts its own
+    # recorder in place for each test: the capture is set up afresh here, and
+    # left on or off as it was.
     capturing = logging._warnings_showwarning is not None
+    logging.captureWarnings(False)
     logging.captureWarnings(True)
     try:
         # What MLflow does: a warnings filter of its own, which overrides any
@@ -39,6 +42,7 @@ def test_mlflow_advice_is_dropped_and_other_warnings_are_logged():
             )
             warnings.warn("the tokenizer lowercases Hangul", UserWarning, stacklevel=1)
     finally:
+        logging.captureWarnings(False)
         logging.captureWarnings(capturing)
         warnings_logger.removeHandler(records)
 
