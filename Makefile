@@ -14,12 +14,10 @@ export DO_NOT_TRACK := 1
 install: $(STAMP)
 
 # torch goes first and pinned: an unpinned torch makes pip pull a CUDA build.
-# --no-compile: Python compiles each module the first time it is imported,
-# rather than pip compiling every file of every package (a minute here).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --no-compile torch==2.13.0
-	$(BIN)/python -m pip install --quiet --no-compile -e ".[test]"
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
 run: install
@@ -87,7 +85,7 @@ airflow-venv: $(AIRFLOW_STAMP)
 
 $(AIRFLOW_STAMP): deploy/airflow/requirements.txt
 	$(PYTHON) -m venv $(AIRFLOW_VENV)
-	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --no-compile -r deploy/airflow/requirements.txt
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet -r deploy/airflow/requirements.txt
 	touch $(AIRFLOW_STAMP)
 
 # Regenerate the DAG after a node is added, renamed or moved between stages;
