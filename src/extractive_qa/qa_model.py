@@ -10,16 +10,14 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from huggingface_hub import try_to_load_from_cache
 from huggingface_hub.constants import HF_HUB_CACHE
 from huggingface_hub.errors import HFValidationError
-from transformers import (
-    AutoModelForQuestionAnswering,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-)
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
 class ModelSourceError(OSError):
@@ -199,6 +197,10 @@ def load_qa_weights(
     problem = checkpoint_folder_problem(source, trust_remote_code)
     if problem is not None:
         raise problem
+    # Imported here: transformers' model code takes seconds to import, and the
+    # CPU stages and every hook that imports this module never need it.
+    from transformers import AutoModelForQuestionAnswering
+
     try:
         return AutoModelForQuestionAnswering.from_pretrained(
             source, trust_remote_code=trust_remote_code, use_safetensors=True, **kwargs

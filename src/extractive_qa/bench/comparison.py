@@ -7,10 +7,10 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import datasets
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from extractive_qa.bench import reference
 from extractive_qa.bench.machine import describe_machine
@@ -30,6 +30,9 @@ from extractive_qa.qa.decoding import decode_answers, predict_logits
 from extractive_qa.qa.spans import span_settings
 from extractive_qa.qa_model import QAModel
 from extractive_qa.training.sampling import bucket_batches, trainer_sampling
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 logger = logging.getLogger(__name__)
 

@@ -3,16 +3,12 @@ project's own training loop and logits layout."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import datasets
 import numpy as np
 import pyarrow as pa
-from transformers import (
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-    TrainingArguments,
-)
+from transformers import PreTrainedTokenizerBase
 
 from extractive_qa.bench import reference
 from extractive_qa.qa.batching import WindowCollator
@@ -21,7 +17,9 @@ from extractive_qa.qa.feature_sets import validation_windows as tokenize_validat
 from extractive_qa.qa.fingerprint import read_stamp, stamp
 from extractive_qa.qa.windows import window_settings
 from extractive_qa.training.arguments import optimisation_arguments
-from extractive_qa.training.sampling import LengthBucketTrainer
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, TrainingArguments
 
 
 def reference_features(
@@ -62,6 +60,10 @@ def bench_arguments(
     The benchmark always runs on the CPU in fp32 so both recipes do the same
     arithmetic; no checkpoints are written.
     """
+    # Imported on use: transformers' Trainer and model code take seconds to
+    # import, and every kedro command imports this module with the bench pipeline.
+    from transformers import TrainingArguments
+
     return TrainingArguments(
         **{
             **optimisation_arguments(training),
@@ -86,6 +88,8 @@ def train_project(
     """The project's training recipe (as in ``fine_tune``): unpadded windows,
     padded per batch by ``WindowCollator``, batches drawn as ``training`` says
     (length buckets by default: ``bucket_batches``)."""
+    from extractive_qa.training.bucket_trainer import LengthBucketTrainer
+
     trainer = LengthBucketTrainer(
         model=model,
         args=arguments,

@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import collections
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import datasets
 import numpy as np
-from transformers import (
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-    Trainer,
-    TrainingArguments,
-    default_data_collator,
-)
+from transformers import PreTrainedTokenizerBase
 
 from extractive_qa.qa.windows import WindowSettings
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, TrainingArguments
 
 
 def load_squad_json(content: bytes) -> datasets.Dataset:
@@ -167,6 +164,10 @@ def train(
     arguments: TrainingArguments,
 ) -> PreTrainedModel:
     """``Trainer.train`` on the padded windows with the default collator."""
+    # Imported on use: transformers' Trainer and model code take seconds to
+    # import, and every kedro command imports this module with the bench pipeline.
+    from transformers import Trainer, default_data_collator
+
     trainer = Trainer(
         model=model,
         args=arguments,
@@ -185,6 +186,8 @@ def predict(
     arguments: TrainingArguments,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``Trainer.predict`` on the padded windows -> (start, end) logits arrays."""
+    from transformers import Trainer, default_data_collator
+
     trainer = Trainer(
         model=model,
         args=arguments,
@@ -253,6 +256,8 @@ def postprocess(
 
 def predict_arguments(output_dir: str, batch_size: int) -> TrainingArguments:
     """What the recipe gives ``Trainer`` for prediction: a batch size, on the CPU."""
+    from transformers import TrainingArguments
+
     return TrainingArguments(
         output_dir=output_dir,
         per_device_eval_batch_size=batch_size,

@@ -1,10 +1,13 @@
 """A Hugging Face ``Dataset`` persisted as Arrow or Parquet, with a table preview
 for kedro-viz and atomic saves.
 
-kedro-datasets' ArrowDataset has no ``preview``, and on object storage it hands
-``load_from_disk`` a path without its protocol. Examples, windows and logits are
-Arrow tables; seeing their first rows in kedro-viz is the quickest way to check
-what a stage wrote.
+kedro-datasets' ``huggingface.ArrowDataset`` has no ``preview``, on object
+storage it hands ``load_from_disk`` a path without its protocol, and importing it
+imports every dataset of its package, transformers' pipelines included: seconds
+at the start of every kedro command. This one stands on Kedro's own versioned
+dataset and takes the same arguments. Examples, windows and logits are Arrow
+tables; seeing their first rows in kedro-viz is the quickest way to check what a
+stage wrote.
 
 Two layouts, chosen with ``file_format``:
 
@@ -33,15 +36,23 @@ Example catalog entry::
 from __future__ import annotations
 
 import os
+from copy import deepcopy
 from functools import partial
+from pathlib import PurePosixPath
 from typing import Any
 
 import datasets
+import fsspec
 import pyarrow.parquet as pq
 from datasets.table import InMemoryTable
-from kedro.io.core import DatasetError, get_filepath_str
+from kedro.io.core import (
+    AbstractVersionedDataset,
+    DatasetError,
+    Version,
+    get_filepath_str,
+    get_protocol_and_path,
+)
 from kedro_datasets._typing import TablePreview
-from kedro_datasets.huggingface import ArrowDataset
 
 from extractive_qa.datasets.atomic import save_directory
 from extractive_qa.qa.tables import arrow_columns
@@ -85,20 +96,87 @@ def read_parquet(source: Any) -> datasets.Dataset:
     return datasets.Dataset(InMemoryTable(columns), info=info)
 
 
-class ArrowTableDataset(ArrowDataset):
+class ArrowTableDataset(AbstractVersionedDataset[datasets.Dataset, datasets.Dataset]):
     """A Hugging Face ``Dataset`` as an Arrow or Parquet folder, previewable."""
 
-    def __init__(self, *, path: str, file_format: str = "arrow", **kwargs: Any):
-        """``file_format`` is ``arrow`` or ``parquet``; the other arguments are
-        ``huggingface.ArrowDataset``'s (credentials, fs_args, load/save_args)."""
+    def __init__(
+        self,
+        *,
+        path: str | os.PathLike,
+        file_format: str = "arrow",
+        version: Version | None = None,
+        load_args: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Point the dataset at a folder, local or on any fsspec filesystem.
+
+        Args:
+            path: The folder, e.g. ``data/04_feature/train_features`` or
+                ``s3://bucket/04_feature/train_features``.
+            file_format: ``arrow`` (``save_to_disk``'s layout) or ``parquet``.
+            version: Kedro's versioning; off unless the catalog entry asks.
+            load_args: Keyword arguments for ``datasets.load_from_disk``.
+            save_args: Keyword arguments for ``Dataset.save_to_disk``.
+            credentials: Credentials for the fsspec filesystem.
+            fs_args: Extra arguments for the fsspec filesystem constructor.
+            metadata: Anything; ignored by Kedro, read by kedro-viz.
+        """
         if file_format not in MARKERS:
             raise DatasetError(
                 f"{path}: file_format '{file_format}' is not one of "
                 f"{sorted(MARKERS)}; set it in the catalog entry (or "
                 "--params=table_format=arrow|parquet for the project's entries)."
             )
-        super().__init__(path=path, **kwargs)
         self._file_format = file_format
+        options = {**deepcopy(credentials or {}), **deepcopy(fs_args or {})}
+        protocol, resolved = get_protocol_and_path(path, version)
+        if protocol != "file":
+            # Kedro drops the host part of URLs outside its cloud list, turning
+            # memory://bucket/t into /t; fsspec keeps the whole path.
+            resolved = fsspec.core.strip_protocol(str(path))
+        self._protocol = protocol
+        self._fs = fsspec.filesystem(
+            protocol,
+            **({"auto_mkdir": True} | options if protocol == "file" else options),
+        )
+        # What datasets' own readers and writers get for the same filesystem.
+        self._storage_options = options or None
+        self._load_args = deepcopy(load_args or {})
+        self._save_args = deepcopy(save_args or {})
+        self.metadata = metadata
+        super().__init__(
+            filepath=PurePosixPath(resolved),
+            version=version,
+            exists_function=self._fs.exists,
+            glob_function=self._fs.glob,
+        )
+
+    def load(self) -> datasets.Dataset:
+        return self._load_dataset(
+            get_filepath_str(self._get_load_path(), self._protocol)
+        )
+
+    def save(self, data: datasets.Dataset) -> None:
+        if not isinstance(data, datasets.Dataset):
+            raise DatasetError(
+                f"{self._filepath}: an ArrowTableDataset saves a datasets.Dataset, "
+                f"and the node returned a {type(data).__name__}. Return one table "
+                "per catalog entry (a DatasetDict's splits as separate entries)."
+            )
+        self._save_dataset(
+            data, get_filepath_str(self._get_save_path(), self._protocol)
+        )
+        self._invalidate_cache()
+
+    def _release(self) -> None:
+        super()._release()
+        self._invalidate_cache()
+
+    def _invalidate_cache(self) -> None:
+        self._fs.invalidate_cache(get_filepath_str(self._filepath, self._protocol))
 
     def _load_dataset(self, load_path: str) -> datasets.Dataset:
         self._check_saved_format(load_path)
@@ -149,7 +227,14 @@ class ArrowTableDataset(ArrowDataset):
         return self._fs.exists(f"{load_path}/{MARKERS[self._file_format]}")
 
     def _describe(self) -> dict[str, Any]:
-        return {**super()._describe(), "file_format": self._file_format}
+        return {
+            "path": self._filepath,
+            "file_format": self._file_format,
+            "protocol": self._protocol,
+            "version": self._version,
+            "load_args": self._load_args,
+            "save_args": self._save_args,
+        }
 
     def preview(self, nrows: int = 5, max_chars: int = 120) -> TablePreview:
         """The first ``nrows`` rows, each cell cut to ``max_chars`` characters."""

@@ -11,7 +11,6 @@ from urllib.parse import urlparse
 
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
-from kedro_datasets.huggingface import HFDataset
 
 from extractive_qa.datasets.hub_split import HubSplitDataset, local_file_param
 from extractive_qa.qa_model import hub_offline, looks_like_path
@@ -70,6 +69,17 @@ def _hub_checkpoint(pipeline: Pipeline, catalog: Any) -> str | None:
     return None
 
 
+def _is_hf_dataset(dataset: Any) -> bool:
+    """Whether ``dataset`` is kedro-datasets' ``huggingface.HFDataset`` (or a
+    subclass), without importing that package: its import pulls in transformers'
+    pipelines, seconds at the start of every kedro command."""
+    return any(
+        cls.__name__ == "HFDataset"
+        and cls.__module__.startswith("kedro_datasets.huggingface")
+        for cls in type(dataset).__mro__
+    )
+
+
 def hub_needs(pipeline: Pipeline, catalog: Any) -> list[str]:
     """What this run would fetch from the hub: dataset splits it loads from the
     hub (or its cache) and a model checkpoint that is not a local directory."""
@@ -81,7 +91,7 @@ def hub_needs(pipeline: Pipeline, catalog: Any) -> list[str]:
                 f"{name} (Hugging Face dataset '{dataset.dataset_name}', "
                 f"split {dataset.split})"
             )
-        elif isinstance(dataset, HFDataset):
+        elif _is_hf_dataset(dataset):
             needs.append(f"{name} (huggingface.HFDataset '{dataset.dataset_name}')")
     checkpoint = _hub_checkpoint(pipeline, catalog)
     if checkpoint:
@@ -120,7 +130,7 @@ def without_hub_advice(
     hf_datasets = [
         name
         for name, dataset in _catalog_inputs(pipeline, catalog).items()
-        if isinstance(dataset, HFDataset)
+        if _is_hf_dataset(dataset)
     ]
     if hf_datasets:
         advice += (

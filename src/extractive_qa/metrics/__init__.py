@@ -4,10 +4,13 @@ Each metric is a folder ``<name>/<name>.py`` next to this file (evaluate wants t
 script named after its folder); adding a folder makes it loadable by name.
 """
 
-from pathlib import Path
-from typing import Any
+from __future__ import annotations
 
-import evaluate
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import evaluate
 
 _METRICS_DIR = Path(__file__).resolve().parent
 
@@ -34,4 +37,8 @@ def load(name: str, **load_kwargs: Any) -> evaluate.EvaluationModule:
             f"Unknown metric {name!r}; available metrics: {', '.join(names)}. "
             f"Each is a folder <name>/<name>.py under {_METRICS_DIR}."
         )
+    # Imported on use: evaluate imports transformers' pipelines and model code,
+    # seconds that every kedro command would otherwise pay.
+    import evaluate
+
     return evaluate.load(str(_METRICS_DIR / name / f"{name}.py"), **load_kwargs)

@@ -8,15 +8,18 @@ import os
 import shutil
 import tempfile
 import weakref
+from typing import TYPE_CHECKING
 
 import datasets
 import numpy as np
 import pyarrow as pa
 import torch
 from tqdm.auto import tqdm
-from transformers import PreTrainedModel
 
 from extractive_qa.qa.batching import TOKEN_COLUMNS, RaggedColumn, WindowCollator
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 logger = logging.getLogger(__name__)
 

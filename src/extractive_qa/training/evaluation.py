@@ -30,7 +30,7 @@ from extractive_qa.metrics.scoring_v2 import score_with_no_answer
 from extractive_qa.qa.decoding import decode_answers, predict_logits
 from extractive_qa.qa.spans import span_settings
 from extractive_qa.qa_model import QAModel
-from extractive_qa.training.sampling import LengthBucketTrainer
+from extractive_qa.training.bucket_trainer import LengthBucketTrainer
 
 logger = logging.getLogger(__name__)
 

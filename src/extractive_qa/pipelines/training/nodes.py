@@ -1,15 +1,19 @@
-"""Prepare the starting model and fine-tune it for span prediction."""
+"""Prepare the starting model and fine-tune it for span prediction.
+
+The library modules are imported when a node runs: transformers' model and
+Trainer code take seconds to import, and every kedro command imports these
+nodes, the CPU stages' runs included.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import datasets
 
-from extractive_qa.training.models import starting_model
-from extractive_qa.training.trainer import fine_tune
-
-__all__ = ["fine_tune", "prepare_model"]
+if TYPE_CHECKING:
+    from extractive_qa.datasets.checkpoint_folder import CheckpointFolder
+    from extractive_qa.qa_model import QAModel
 
 
 def prepare_model(
@@ -20,5 +24,33 @@ def prepare_model(
     With ``model.checkpoint`` set, that checkpoint is loaded; without, the
     embedded default builds a small model from the training text.
     """
+    from extractive_qa.training.models import starting_model
+
     qa_model = starting_model(train_examples, model)
     return {"tokenizer": qa_model.tokenizer, "base_model": qa_model}
+
+
+def fine_tune(
+    train_features: datasets.Dataset,
+    validation_examples: datasets.Dataset,
+    validation_features: datasets.Dataset,
+    base_model: QAModel,
+    checkpoint_folder: CheckpointFolder,
+    training: dict[str, Any],
+    tokenization: dict[str, Any],
+    version_2_with_negative: bool,
+) -> dict[str, Any]:
+    """Training windows + base model -> ``fine_tuned_model`` (the best by
+    validation F1) and ``training_curve``: ``training.trainer.fine_tune``."""
+    from extractive_qa.training import trainer
+
+    return trainer.fine_tune(
+        train_features,
+        validation_examples,
+        validation_features,
+        base_model,
+        checkpoint_folder,
+        training,
+        tokenization,
+        version_2_with_negative,
+    )
