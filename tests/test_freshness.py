@@ -3,7 +3,12 @@ pipeline of real JSON files run by Kedro's runner with the stamping hooks."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import inspect
 import json
+import sys
+import typing
 
 import pytest
 from kedro.framework.hooks.manager import _create_hook_manager
@@ -13,13 +18,16 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
 
 from extractive_qa.freshness import (
+    CODE_MODULE,
     Provenance,
     StampHooks,
     changed_settings,
+    code_version,
     nodes_to_run,
     read_stamp,
     source_fingerprint,
 )
+from extractive_qa.pipeline_registry import register_pipelines
 from extractive_qa.qa.fingerprint import StaleArtifactError
 
 
@@ -163,3 +171,59 @@ def test_source_fingerprint_follows_content_and_is_none_when_absent(tmp_path):
     first = source_fingerprint(dataset)
     (tmp_path / "raw.json").write_text('{"a": 1}')
     assert source_fingerprint(dataset) != first
+
+
+def test_code_in_counts_the_named_module_without_importing_it(tmp_path, monkeypatch):
+    package = tmp_path / "codein_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "work.py").write_text("def heavy():\n    return 1\n")
+    (package / "nodes.py").write_text(
+        "from extractive_qa.freshness import code_in\n\n"
+        "@code_in('codein_pkg.work')\n"
+        "def step(x):\n"
+        "    from codein_pkg.work import heavy\n"
+        "    return x + heavy()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [m for m in sys.modules if m.startswith("codein_pkg")]:
+        monkeypatch.delitem(sys.modules, name)
+    nodes = importlib.import_module("codein_pkg.nodes")
+    step = node(nodes.step, "a", "b", name="step")
+
+    first = code_version(step)
+    assert "codein_pkg.work" not in sys.modules
+    (package / "work.py").write_text("def heavy():\n    return 2\n")
+    assert code_version(step) != first
+
+    monkeypatch.delitem(sys.modules, "codein_pkg.nodes")
+    monkeypatch.delitem(sys.modules, "codein_pkg")
+
+
+def test_nodes_that_import_their_work_late_name_a_real_module():
+    pipelines = register_pipelines()
+    named = {
+        n.name: getattr(n.func, CODE_MODULE)
+        for n in pipelines["__default__"].nodes
+        if hasattr(n.func, CODE_MODULE)
+    }
+    assert named == {
+        "prepare_model": "extractive_qa.training.models",
+        "fine_tune": "extractive_qa.training.trainer",
+    }
+    for module in named.values():
+        assert importlib.util.find_spec(module).origin.endswith(".py")
+
+
+def test_every_node_function_has_resolvable_type_hints():
+    # Kedro validates typed parameters through typing.get_type_hints, and only
+    # warns when a hint cannot be resolved.
+    for pipeline_node in register_pipelines()["__default__"].nodes:
+        typing.get_type_hints(pipeline_node.func)
+
+
+def test_the_fine_tune_node_takes_what_the_library_function_takes():
+    from extractive_qa.pipelines.training.nodes import fine_tune
+    from extractive_qa.training.trainer import fine_tune as library_fine_tune
+
+    assert inspect.signature(fine_tune) == inspect.signature(library_fine_tune)

@@ -6,7 +6,8 @@ Every artifact a node saves gets a stamp in a sidecar file beside it,
 travels with it on any fsspec storage). A stamp records:
 
 - the node that made it and the node's code version (package version and a
-  hash of the node's module);
+  hash of the node's module, and of the module its work is done in when the
+  node names one with ``code_in``);
 - the parameters the node read;
 - the digest of each input: the stamp digest of a persisted input, a content
   fingerprint of a raw source (file bytes, or the object store's ETag).
@@ -22,13 +23,15 @@ machine has no raw files) counts as it was recorded.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import inspect
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
@@ -80,14 +83,46 @@ class Stamp:
         return cls(**json.loads(text))
 
 
-def code_version(node: Node) -> str:
-    """Package version and a hash of the module that defines the node's function."""
-    module = sys.modules.get(getattr(node.func, "__module__", ""), None)
+_Func = TypeVar("_Func", bound=Callable[..., Any])
+# The attribute code_in sets on a node function.
+CODE_MODULE = "__code_module__"
+
+
+def code_in(module: str) -> Callable[[_Func], _Func]:
+    """Mark a node function whose work is done in ``module``, imported only
+    when it runs: its code version hashes that module's source too, so editing
+    it makes what the node made stale."""
+
+    def mark(func: _Func) -> _Func:
+        setattr(func, CODE_MODULE, module)
+        return func
+
+    return mark
+
+
+def _module_source(name: str) -> str | None:
+    """The source of module ``name``, read from its file when it is not
+    imported yet (the heavy modules a node imports only when it runs)."""
+    module = sys.modules.get(name)
     try:
-        source = inspect.getsource(module) if module else node.name
-    except (OSError, TypeError):
-        source = node.name
-    return f"{extractive_qa.__version__}:{_digest(source)[:8]}"
+        if module is not None:
+            return inspect.getsource(module)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin and spec.origin.endswith(".py"):
+            return Path(spec.origin).read_text(encoding="utf-8")
+    except (OSError, TypeError, ImportError, ValueError):
+        pass
+    return None
+
+
+def code_version(node: Node) -> str:
+    """Package version and a hash of the module that defines the node's function
+    (and of the module it names with ``code_in``)."""
+    names = [getattr(node.func, "__module__", ""), getattr(node.func, CODE_MODULE, "")]
+    sources = [source for name in names if name and (source := _module_source(name))]
+    # Joined, so that a node without code_in keeps the version it had before.
+    digested = "\n".join(sources) if sources else node.name
+    return f"{extractive_qa.__version__}:{_digest(digested)[:8]}"
 
 
 def artifact_location(dataset: Any) -> tuple[Any, str] | None:
