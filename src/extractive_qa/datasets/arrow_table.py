@@ -50,11 +50,11 @@ from kedro.io.core import (
     DatasetError,
     Version,
     get_filepath_str,
-    get_protocol_and_path,
 )
 from kedro_datasets._typing import TablePreview
 
 from extractive_qa.datasets.atomic import save_directory
+from extractive_qa.datasets.paths import protocol_and_path
 from extractive_qa.qa.tables import arrow_columns
 
 # The file each layout writes last, whose presence means the save is whole:
@@ -132,11 +132,7 @@ class ArrowTableDataset(AbstractVersionedDataset[datasets.Dataset, datasets.Data
             )
         self._file_format = file_format
         options = {**deepcopy(credentials or {}), **deepcopy(fs_args or {})}
-        protocol, resolved = get_protocol_and_path(path, version)
-        if protocol != "file":
-            # Kedro drops the host part of URLs outside its cloud list, turning
-            # memory://bucket/t into /t; fsspec keeps the whole path.
-            resolved = fsspec.core.strip_protocol(str(path))
+        protocol, resolved = protocol_and_path(path, version)
         self._protocol = protocol
         self._fs = fsspec.filesystem(
             protocol,

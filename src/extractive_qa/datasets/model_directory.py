@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import fsspec
-from kedro.io.core import AbstractDataset, DatasetError, get_protocol_and_path
+from kedro.io.core import AbstractDataset, DatasetError
 from kedro_datasets._typing import JSONPreview
 from transformers import (
     AutoTokenizer,
@@ -34,6 +34,7 @@ from transformers import (
 )
 
 from extractive_qa.datasets.atomic import save_directory
+from extractive_qa.datasets.paths import protocol_and_path
 from extractive_qa.qa_model import SETTINGS_FILE, QAModel, load_qa_weights
 
 logger = logging.getLogger(__name__)
@@ -81,11 +82,7 @@ class _PretrainedDirectoryDataset(AbstractDataset[_Saved, _Saved]):
             fs_args: Extra arguments for the fsspec filesystem constructor.
             metadata: Anything; ignored by Kedro.
         """
-        protocol, path = get_protocol_and_path(filepath)
-        if protocol != "file":
-            # Kedro drops the host part of URLs outside its cloud list, turning
-            # memory://models/qa into /qa; fsspec keeps the whole path.
-            path = fsspec.core.strip_protocol(str(filepath))
+        protocol, path = protocol_and_path(filepath)
         self._filepath = str(filepath)
         self._protocol = protocol
         self._path = path.rstrip("/")
