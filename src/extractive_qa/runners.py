@@ -1,6 +1,6 @@
 """``kedro run --runner=extractive_qa.runners.FreshRunner``: run only the
 nodes whose persisted outputs are missing or stale against the current
-configuration (see ``freshness.py``); a rerun with unchanged settings does no
+configuration (see ``freshness/``); a rerun with unchanged settings does no
 node work."""
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ class CheckpointFolderDataset(AbstractDataset[None, CheckpointFolder]):
     """Loads a ``CheckpointFolder``: the path and its filesystem options."""
 
     # A working area: its content changes as training runs, and does not
-    # decide what fine_tune makes (freshness.py leaves it out of stamps).
+    # decide what fine_tune makes (freshness/ leaves it out of stamps).
     WORKSPACE = True
 
     def __init__(

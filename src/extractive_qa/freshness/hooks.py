@@ -1,0 +1,102 @@
+"""The Kedro hooks that check a node's persisted inputs before it runs and
+stamp what it saves."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+from kedro.pipeline import Pipeline
+from kedro.pipeline.node import Node
+
+from extractive_qa.freshness.provenance import EntryState, Provenance, stale_message
+from extractive_qa.freshness.stamps import (
+    UNSTAMPED,
+    Stamp,
+    code_version,
+    remove_stamp,
+    write_stamp,
+)
+from extractive_qa.qa.fingerprint import StaleArtifactError
+
+logger = logging.getLogger(__name__)
+
+
+class StampHooks:
+    """Check a node's persisted inputs against the current configuration
+    before it runs, and stamp what it saves."""
+
+    def __init__(self, pipelines: Any = None) -> None:
+        self._pipelines = pipelines
+        self._provenance: Provenance | None = None
+        self._allow_stale = False
+        self._stamps: dict[str, Stamp] = {}
+        self._produced: dict[str, str] = {}
+
+    def _registered(self) -> Iterable[Pipeline]:
+        if self._pipelines is not None:
+            return self._pipelines.values()
+        from kedro.framework.project import pipelines
+
+        return pipelines.values()
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline: Pipeline, catalog: Any) -> None:
+        parameters = catalog.load("parameters") if "parameters" in catalog else {}
+        self._allow_stale = bool(parameters.get("allow_stale"))
+        self._provenance = Provenance(catalog, [pipeline, *self._registered()])
+        self._stamps, self._produced = {}, {}
+
+    @hook_impl
+    def before_node_run(self, node: Node) -> None:
+        provenance = self._provenance
+        if provenance is None:
+            return
+        actual: dict[str, str] = {}
+        stale: list[EntryState] = []
+        for name in provenance.data_inputs(node):
+            if name in self._produced:
+                actual[name] = self._produced[name]
+            elif name in provenance.producers:
+                recorded = provenance.recorded(name)
+                actual[name] = recorded.digest if recorded else UNSTAMPED
+                entry = provenance.state(name)
+                if entry.state == "stale":
+                    stale.append(entry)
+            else:
+                actual[name] = provenance.source(name) or f"absent:{name}"
+        if stale and not self._allow_stale:
+            raise StaleArtifactError(stale_message(node, stale))
+        if stale:
+            logger.warning(
+                "allow_stale is set: %s runs on stale inputs: %s",
+                node.name,
+                "; ".join(f"{e.name} ({e.why})" for e in stale),
+            )
+        self._stamps[node.name] = Stamp(
+            node.name,
+            code_version(node),
+            provenance.params(node),
+            actual,
+            allow_stale=bool(stale),
+        )
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str, node: Node) -> None:
+        if self._provenance is not None and node.name in self._stamps:
+            dataset = self._provenance.dataset(dataset_name)
+            if dataset is not None:
+                remove_stamp(dataset)
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, node: Node) -> None:
+        stamp = self._stamps.get(node.name)
+        if self._provenance is None or stamp is None:
+            return
+        dataset = self._provenance.dataset(dataset_name)
+        if dataset is not None:
+            write_stamp(dataset, stamp)
+        self._provenance.forget(dataset_name)
+        self._produced[dataset_name] = stamp.digest
