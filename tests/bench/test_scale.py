@@ -9,7 +9,8 @@ import datasets
 import numpy as np
 import pytest
 
-from extractive_qa.bench.scale import STAGES, growth_exponent, made_logits, main
+from extractive_qa.bench.scale import made_logits, main
+from extractive_qa.bench.scale_report import STAGES, growth_exponent
 
 
 def test_growth_exponent_recovers_the_power_and_skips_empty_values():

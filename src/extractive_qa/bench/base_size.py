@@ -38,7 +38,7 @@ import torch
 from extractive_qa.bench.electra_base import base_model
 from extractive_qa.bench.machine import describe_machine
 from extractive_qa.bench.measure import measure
-from extractive_qa.bench.scale import base_parameters, project_root
+from extractive_qa.bench.project import base_parameters, project_root
 from extractive_qa.demo.synthetic import generate_korquad
 from extractive_qa.qa.feature_sets import train_windows
 from extractive_qa.records import check_split

@@ -84,7 +84,7 @@ def prepare(
     overrides replace fields of ``bench.base_size`` and ``bench.gpu``."""
     # Imported here: the GPU machine runs only ``run``, without these libraries.
     from extractive_qa.bench.base_size import full_windows
-    from extractive_qa.bench.scale import base_parameters, project_root
+    from extractive_qa.bench.project import base_parameters, project_root
 
     bench = base_parameters(project_root())["bench"]
     shape = bench["base_size"] | (shape_override or {})
