@@ -1,7 +1,7 @@
 """A run killed with SIGKILL mid-training resumes from its last checkpoint.
 
 Everything is real: ``kedro run`` in a subprocess of a temporary project, a
-``kill -9`` once the first checkpoint is on disk, and a rerun of
+``kill -9`` once the log says the first checkpoint is on disk, and a rerun of
 ``--nodes=fine_tune`` that must pick up from there and end within 0.5 F1 of an
 uninterrupted run with the same seed.
 """
@@ -13,13 +13,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
+
+from .integration.servers import kill_at_line
 
 CATALOG = {
     "raw_train": {
@@ -78,28 +78,20 @@ def complete_checkpoints(project: Path) -> list[Path]:
     return whole
 
 
-def kill_after_first_checkpoint(project: Path) -> None:
-    """Start a full run and SIGKILL it as soon as one checkpoint is complete."""
+def run_until(project: Path, line: str, *arguments: str) -> str:
+    """Start ``kedro run`` and SIGKILL it as soon as its log shows ``line``;
+    the line, after checking the kill ended the run."""
     process = subprocess.Popen(
-        KEDRO,
+        [*KEDRO, *arguments],
         cwd=project,
         env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
-    try:
-        deadline = time.monotonic() + 300
-        while not complete_checkpoints(project) and time.monotonic() < deadline:
-            assert process.poll() is None, "the run ended before any checkpoint"
-            time.sleep(0.05)
-        assert complete_checkpoints(project), "no checkpoint within 300 s"
-        assert process.poll() is None, "the run finished before it could be killed"
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=60)
-    assert process.returncode == -signal.SIGKILL
+    seen = kill_at_line(process, line, limit_s=300)
+    assert process.returncode == -signal.SIGKILL, "the run ended before the kill"
+    return seen
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +105,8 @@ def test_killed_fine_tune_resumes_and_matches_an_uninterrupted_run(
     tmp_path, project_factory, uninterrupted
 ):
     project = project_factory(tmp_path, CATALOG, PARAMETERS)
-    kill_after_first_checkpoint(project)
+    # The Trainer logs a checkpoint once it is whole.
+    run_until(project, "saved checkpoint-")
     killed_at = complete_checkpoints(project)[-1].parent
     assert not (project / "data/06_models/fine_tuned_model").exists()
 
@@ -144,42 +137,11 @@ def test_killed_fine_tune_resumes_and_matches_an_uninterrupted_run(
     assert not list((project / WORK).glob("run-*")), "checkpoints left behind"
 
 
-def kill_while_saving_the_model(project: Path) -> None:
-    """Run up to fine_tune and SIGKILL it as soon as the log says it is saving
-    fine_tuned_model (read line by line from the pipe, never on a sleep)."""
-    process = subprocess.Popen(
-        [*KEDRO, "--to-nodes", "fine_tune"],
-        cwd=project,
-        env=ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    # The loop below ends with the run's output; the watchdog bounds the run.
-    watchdog = threading.Timer(300, process.kill)
-    watchdog.start()
-    try:
-        seen = False
-        for line in process.stdout:
-            if "Saving data to fine_tuned_model" in line:
-                os.kill(process.pid, signal.SIGKILL)
-                seen = True
-                break
-        assert seen, "the run ended without saving fine_tuned_model"
-    finally:
-        watchdog.cancel()
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=60)
-        process.stdout.close()
-    assert process.returncode == -signal.SIGKILL
-
-
 def test_kill_while_saving_the_model_keeps_the_checkpoints(
     tmp_path, project_factory, uninterrupted
 ):
     project = project_factory(tmp_path, CATALOG, PARAMETERS)
-    kill_while_saving_the_model(project)
+    run_until(project, "Saving data to fine_tuned_model", "--to-nodes", "fine_tune")
     assert complete_checkpoints(project), "the checkpoints went before the save"
     last = complete_checkpoints(project)[-1].parent
 

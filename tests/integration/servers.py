@@ -1,5 +1,6 @@
-"""Helpers of the integration tests that start real servers and browsers on
-127.0.0.1: a free port, stopping a process and its children by PID, Chromium."""
+"""Helpers of the tests that start real processes, servers and browsers on
+127.0.0.1: a free port, stopping a process and its children by PID, killing a
+run at a line of its log, Chromium."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 
 import psutil
 
@@ -65,3 +67,27 @@ def stop_process_tree(process: subprocess.Popen) -> None:
         member.kill()
     psutil.wait_procs(alive, timeout=10)
     process.wait(timeout=10)
+
+
+def kill_at_line(process: subprocess.Popen, text: str, limit_s: float) -> str:
+    """SIGKILL ``process`` as soon as a line of its output (piped, as text)
+    contains ``text``, and return that line. The lines are read as they come,
+    never on a sleep; the loop ends with the output, and a watchdog kills the
+    process after ``limit_s`` seconds."""
+    watchdog = threading.Timer(limit_s, process.kill)
+    watchdog.start()
+    try:
+        for line in process.stdout:
+            if text in line:
+                process.send_signal(signal.SIGKILL)
+                return line
+        raise AssertionError(
+            f"the process ended (exit {process.wait(timeout=60)}) or ran past "
+            f"{limit_s} s without a line containing {text!r}"
+        )
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=60)
+        process.stdout.close()

@@ -12,12 +12,13 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import s3fs
 import yaml
+
+from .servers import kill_at_line
 
 pytestmark = pytest.mark.slow
 
@@ -198,28 +199,16 @@ def test_train_killed_on_one_machine_resumes_on_another(
         + ["--pipelines=train", params],
         cwd=first_gpu,
         env=aws_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
-
-    def published() -> list[str]:
-        """Whole checkpoints in the bucket (not those still under staging)."""
-        bucket.invalidate_cache()
-        return [key for key in bucket.glob(stored) if ".partial-" not in key]
-
-    try:
-        deadline = time.monotonic() + 300
-        while not published() and time.monotonic() < deadline:
-            assert process.poll() is None, "train ended before any checkpoint"
-            time.sleep(0.1)
-        assert published(), "no checkpoint in the bucket within 300 s"
-        assert process.poll() is None, "train finished before it could be killed"
-        process.kill()
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=60)
-    assert process.returncode == -9
+    # Logged once the checkpoint is whole in the bucket (published, not staged).
+    uploaded = kill_at_line(process, "uploaded checkpoint-", limit_s=300)
+    assert process.returncode == -9, "train ended before the kill"
+    bucket.invalidate_cache()
+    published = [key for key in bucket.glob(stored) if ".partial-" not in key]
+    assert published, f"the log said {uploaded.strip()!r}, the bucket has no checkpoint"
     assert not bucket.exists(f"{storage}/06_models/fine_tuned_model/config.json")
 
     second_gpu = new_machine(tmp_path_factory.mktemp("machine_gpu2"), reduced_project)

@@ -19,6 +19,7 @@ from typing import Any
 
 import datasets
 import torch
+from transformers import TrainerCallback
 
 from extractive_qa.qa.fingerprint import read_stamp
 
@@ -90,6 +91,15 @@ def _whole_state(checkpoint: Path) -> bool:
     except (OSError, ValueError):
         return False
     return True
+
+
+class CheckpointLog(TrainerCallback):
+    """Log each checkpoint once the Trainer has written it whole: from then on
+    a run that stops resumes there."""
+
+    def on_save(self, args, state, control, **kwargs) -> None:
+        if state.is_world_process_zero:
+            logger.info("saved checkpoint-%d in %s", state.global_step, args.output_dir)
 
 
 def note_other_runs(output_dir: str, run_dir: Path) -> None:

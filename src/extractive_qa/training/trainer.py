@@ -27,6 +27,7 @@ from extractive_qa.qa.inference import pick_device
 from extractive_qa.qa_model import QAModel
 from extractive_qa.training.arguments import optimisation_arguments
 from extractive_qa.training.checkpoints import (
+    CheckpointLog,
     last_complete_checkpoint,
     note_other_runs,
     run_directory,
@@ -149,6 +150,7 @@ def span_trainer(
         processing_class=tokenizer,
         evaluation=evaluation,
         bucket_batches=bucket_batches(training),
+        callbacks=[CheckpointLog()],
     )
 
 
