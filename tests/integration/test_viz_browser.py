@@ -233,8 +233,13 @@ def test_screenshot_of_the_drawn_pipeline(page: DevTools) -> None:
         ".filter(b => b.textContent === 'Dismiss').forEach(b => b.click())"
     )
     wait_for(page, "document.querySelectorAll('.pipeline-node__text').length > 0")
-    # Nodes fade in; give the transitions time to finish.
-    time.sleep(2)
+    # Nodes fade in: wait until no CSS transition is still running (the page
+    # also runs endless animations, which never finish).
+    wait_for(
+        page,
+        "document.getAnimations().filter(a => a instanceof CSSTransition)"
+        ".every(a => a.playState !== 'running')",
+    )
     assert not page.evaluate("document.querySelector('.feature-hints')")
     shot = b64decode(page.call("Page.captureScreenshot", format="png")["data"])
     assert shot.startswith(b"\x89PNG\r\n\x1a\n")
