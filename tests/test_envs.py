@@ -97,8 +97,11 @@ def test_the_documented_gpu_command_gives_gpu_sized_arguments(tmp_path) -> None:
     assert gpu["training"]["num_train_epochs"] == cpu["training"]["num_train_epochs"]
 
     arguments = training_arguments(gpu["training"], str(tmp_path))
-    assert arguments.per_device_train_batch_size == 32
-    assert arguments.dataloader_num_workers == 4
+    # The command's values reach the Trainer's arguments.
+    assert arguments.per_device_train_batch_size == gpu["training"]["batch_size"]
+    assert arguments.learning_rate == gpu["training"]["learning_rate"]
+    assert arguments.dataloader_num_workers == gpu["training"]["dataloader_num_workers"]
+    assert arguments.dataloader_num_workers > cpu["training"]["dataloader_num_workers"]
     # bf16 only where a CUDA GPU supports it; never on the CPU.
     gpu_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     assert arguments.bf16 is gpu_bf16
