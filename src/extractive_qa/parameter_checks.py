@@ -159,6 +159,7 @@ class Bench(_Group):
     num_train_epochs: float | None = Field(gt=0.0)
     repeats: int = Field(ge=1)
     output_dir: str
+    targets: BenchTargets
     scale_sizes: list[int] = Field(min_length=2)
     scale_seed: int
     scale_long_fraction: float = Field(ge=0.0, le=1.0)
@@ -223,6 +224,16 @@ class Gpu(_Group):
     profile_steps: int = Field(ge=0)
     profile_top: int = Field(ge=1)
     configurations: list[GpuConfiguration] = Field(min_length=1)
+
+
+class BenchTargets(_Group):
+    feature_preparation: float = Field(gt=0.0)
+    features_on_disk: float = Field(gt=0.0)
+    training_throughput: float = Field(gt=0.0)
+    prediction: float = Field(gt=0.0)
+    postprocessing: float = Field(gt=0.0)
+    end_to_end: float = Field(gt=0.0)
+    final_f1: float = Field(gt=0.0)
 
 
 class ScaleTargets(_Group):

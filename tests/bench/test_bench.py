@@ -22,6 +22,7 @@ from kedro_datasets.text import TextDataset
 
 from extractive_qa.bench import reference
 from extractive_qa.bench.parity import ParityError, check_answers, check_labels
+from extractive_qa.bench.project import base_parameters, project_root
 from extractive_qa.bench.recipes import project_features, reference_features
 from extractive_qa.bench.report import COLUMNS, StageRow, markdown_table
 from extractive_qa.demo.synthetic import generate_korquad
@@ -72,6 +73,12 @@ STAGES = {
     "final F1 (korquad)",
     "final F1 (squad)",
 }
+# bench.targets' names as conf/base has them, each with a value of its own,
+# so the report shows where each row's target came from.
+TARGETS = {
+    name: 1.0 + index / 10
+    for index, name in enumerate(base_parameters(project_root())["bench"]["targets"])
+}
 
 
 def _examples(split: str, n_questions: int) -> datasets.Dataset:
@@ -113,6 +120,7 @@ def report(inputs: dict, tmp_path_factory: pytest.TempPathFactory) -> Path:
             "num_train_epochs": None,
             "repeats": 2,
             "output_dir": str(folder / "work"),
+            "targets": TARGETS,
         },
     }
     catalog = DataCatalog(
@@ -138,6 +146,10 @@ def report(inputs: dict, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_report_has_every_stage_and_its_figures(report: Path, inputs: dict) -> None:
     written = json.loads((report / "benchmark.json").read_text())
     assert {row["stage"] for row in written["stages"]} == STAGES
+    # Each row's target is one of bench.targets (final F1 twice: both metrics).
+    assert sorted(row["target"] for row in written["stages"]) == sorted(
+        [*TARGETS.values(), TARGETS["final_f1"]]
+    )
     for row in written["stages"]:
         assert list(row) == list(COLUMNS)
         if row["unit"] == "F1":
