@@ -21,6 +21,9 @@ from safetensors.torch import load_file
 
 from .integration.servers import kill_at_line
 
+# Three or more kedro runs per test.
+pytestmark = pytest.mark.slow
+
 CATALOG = {
     "raw_train": {
         "type": "extractive_qa.datasets.SyntheticKorQuADDataset",

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import datasets
+import pytest
 import yaml
 from mlflow import MlflowClient
 
@@ -24,6 +25,7 @@ def tracked_runs(project: Path) -> list:
     return client.search_runs([experiment.experiment_id])
 
 
+@pytest.mark.slow
 def test_two_processes_split_the_batches_and_rank_zero_saves(
     reduced_project: Path, tmp_path: Path, subprocess_env: dict
 ):
