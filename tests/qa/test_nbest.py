@@ -57,10 +57,10 @@ def peaked(length: int, peaks: dict[int, float]) -> list[float]:
 
 def test_two_windows_give_a_merged_nbest_and_the_minimum_null_score() -> None:
     offsets = [window_offsets(4), window_offsets(4, first_char=100)]
-    # Window 0: CLS 1 + 1 = 2; best span tokens 3..4 (7 + 1 = 8).
-    # Window 1: CLS 0.5 + 0.5 = 1; best span token 5..5 (3 + 3 = 6).
+    # Window 0: CLS 1 + 1 = 2; best span tokens 3..4 (7 + 1 = 8), then 3..5
+    # (7 - 2 = 5). Window 1: CLS 0.5 + 0.5 = 1; best span token 5..5 (3 + 3 = 6).
     starts = [peaked(8, {0: 1.0, 3: 7.0}), peaked(8, {0: 0.5, 5: 3.0})]
-    ends = [peaked(8, {0: 1.0, 4: 1.0}), peaked(8, {0: 0.5, 5: 3.0})]
+    ends = [peaked(8, {0: 1.0, 4: 1.0, 5: -2.0}), peaked(8, {0: 0.5, 5: 3.0})]
     features, logits = tables(["e", "e"], offsets, starts, ends)
     settings = SpanSettings(n_best_size=3, max_answer_length=5)
 
@@ -70,14 +70,11 @@ def test_two_windows_give_a_merged_nbest_and_the_minimum_null_score() -> None:
 
     candidates = ranked["e"]
     assert candidates.null_score == 1.0
-    assert candidates.spans[:2] == [
+    assert candidates.spans == [
         Span(score=8.0, char_start=0, char_end=7),
         Span(score=6.0, char_start=108, char_end=111),
+        Span(score=5.0, char_start=0, char_end=11),
     ]
-    # Third: window 0 start 3 with the best other end: token 3 (-10) vs 5, 6...
-    # all LOW, so 7 + LOW = -3 at the first such pair in score order.
-    assert candidates.spans[2].score == pytest.approx(-3.0)
-    assert len(candidates.spans) == 3
     assert candidates.null_odds == pytest.approx(1.0 - 8.0)
 
 
@@ -261,3 +258,21 @@ def test_the_v2_nbest_top_probability_is_the_answer_probability():
     assert null_record["probability"] == pytest.approx(
         answer_probability(candidates, None)
     )
+
+
+@pytest.mark.parametrize("n_best_size", [2, 20])
+def test_tied_logits_give_the_same_span_with_and_without_no_answer(n_best_size):
+    # Three starts tie (tokens 4, 5, 6), and three ends (5, 6, 7): more than
+    # two, so n_best_size 2 keeps only some of them. Both modes take the
+    # earliest start and end, the first maxima.
+    offsets = window_offsets(n_context=6)  # context at tokens 3..8
+    starts = peaked(10, {4: 3.0, 5: 3.0, 6: 3.0})
+    ends = peaked(10, {5: 5.0, 6: 5.0, 7: 5.0})
+    features, logits = tables(["e"], [offsets], [starts], [ends])
+    windows = window_arrays(features, logits)
+    settings = SpanSettings(n_best_size=n_best_size, max_answer_length=30)
+
+    v1 = best_spans(["e"], features["example_id"], windows, settings)["e"]
+    v2 = rank_spans(["e"], list(features["example_id"]), windows, settings)["e"]
+
+    assert v1 == v2.spans[0] == Span(score=8.0, char_start=4, char_end=11)

@@ -103,11 +103,16 @@ def window_arrays(features: datasets.Dataset, logits: datasets.Dataset) -> Windo
 
 
 def _top_indices(logits: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k largest logits, largest first."""
+    """Indices of the k largest logits, largest first; of equal logits the
+    earlier token comes first and is kept, as ``window_best_spans`` ranks them
+    (bf16 logits tie often)."""
     if len(logits) <= k:
-        return np.argsort(logits, kind="stable")[::-1]
-    top = np.argpartition(logits, -k)[-k:]
-    return top[np.argsort(logits[top], kind="stable")[::-1]]
+        return np.argsort(-logits, kind="stable")
+    kth = np.partition(logits, -k)[-k]
+    above = np.flatnonzero(logits > kth)
+    tied = np.flatnonzero(logits == kth)[: k - len(above)]
+    top = np.concatenate([above, tied])
+    return top[np.argsort(-logits[top], kind="stable")]
 
 
 @dataclass(frozen=True)
