@@ -17,6 +17,7 @@ from kedro.pipeline import Pipeline, node
 from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
 
+from extractive_qa.datasets import HubSplitDataset
 from extractive_qa.freshness import (
     CODE_MODULE,
     Provenance,
@@ -171,6 +172,28 @@ def test_source_fingerprint_follows_content_and_is_none_when_absent(tmp_path):
     first = source_fingerprint(dataset)
     (tmp_path / "raw.json").write_text('{"a": 1}')
     assert source_fingerprint(dataset) != first
+
+
+def test_a_local_file_given_for_a_hub_split_counts_by_its_content(tmp_path):
+    """The korquad env's --params=train_file=...: replacing the file makes what
+    was made from it stale; the same bytes elsewhere do not."""
+
+    def split(path):
+        return HubSplitDataset(
+            dataset_name="squad_kor_v1", split="train", filepath=str(path)
+        )
+
+    path = tmp_path / "train.json"
+    assert source_fingerprint(split(path)) is None
+    path.write_text('{"data": []}')
+    first = source_fingerprint(split(path))
+    path.write_text('{"data": [{"title": "t", "paragraphs": []}]}')
+    second = source_fingerprint(split(path))
+    assert second != first
+    copy = tmp_path / "copy" / "train.json"
+    copy.parent.mkdir()
+    copy.write_bytes(path.read_bytes())
+    assert source_fingerprint(split(copy)) == second
 
 
 def test_code_in_counts_the_named_module_without_importing_it(tmp_path, monkeypatch):

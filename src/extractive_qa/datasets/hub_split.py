@@ -89,6 +89,11 @@ class HubSplitDataset(AbstractDataset[None, datasets.Dataset | dict[str, Any]]):
             if self._filepath
             else None
         )
+        # The file's filesystem and path, so that the freshness checks count a
+        # local file by its content (bytes, or the object store's ETag), as
+        # every other raw file; a hub split counts by its description.
+        self._fs = self._json._fs if self._json is not None else None
+        self._path = str(self._json._filepath) if self._json is not None else None
         self._load_args = dict(load_args or {})
         self.metadata = metadata
 
