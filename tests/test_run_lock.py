@@ -91,3 +91,36 @@ def test_the_lock_works_on_any_fsspec_storage():
         RunLock.for_root("memory://bucket/runs").acquire()
     run.release()
     assert not fs.exists(f"/bucket/runs/{LOCK_NAME}")
+
+
+class Overtaken(RunLock):
+    """A run that ``other`` overtakes between reading the lock (finding none)
+    and creating it: the moment two runs started together can meet."""
+
+    def __init__(self, fs, path: str, other: RunLock) -> None:
+        super().__init__(fs, path)
+        self.other: RunLock | None = other
+
+    def holder(self):
+        found = super().holder()
+        if self.other is not None:
+            other, self.other = self.other, None
+            other.acquire()
+        return found
+
+
+@pytest.mark.parametrize("storage", ["file", "memory"])
+def test_of_two_runs_that_start_together_only_one_holds_the_lock(storage, tmp_path):
+    root = str(tmp_path) if storage == "file" else "/together/runs"
+    fs = fsspec.filesystem(storage)
+    second = RunLock(fs, root)
+    first = Overtaken(fs, root, other=second)
+
+    with pytest.raises(RunLockedError) as error:
+        first.acquire()
+
+    assert f"process {os.getpid()} on {socket.gethostname()}" in str(error.value)
+    with fs.open(second.path, "r", encoding="utf-8") as file:
+        assert json.loads(file.read())["token"] == second.token
+    second.release()
+    assert not fs.exists(second.path)

@@ -3,7 +3,8 @@
 Two runs writing the same artifacts interleave their saves, and the second
 would resume the first's unfinished checkpoints. A run therefore takes
 ``<storage root>/.extractive_qa.lock``, a small JSON file with its process id,
-host, start time and command, and removes it when it ends. A second run stops
+host, start time and command, created only where there is none, and removes it
+when it ends. A second run stops
 at once, naming the holder. A lock whose process is gone (same host, no such
 process: a run killed with SIGKILL, or out of memory) is taken over with a
 warning. A lock from another host cannot be checked; the message says how to
@@ -78,20 +79,42 @@ class RunLock:
             and not process_alive(pid)
         )
 
+    def _locked(self, holder: dict[str, Any]) -> RunLockedError:
+        return RunLockedError(
+            "Another run holds the lock of this storage root, "
+            f"{self.path}: process {holder.get('pid')} on "
+            f"{holder.get('host')}, started "
+            f"{holder.get('started')} ({holder.get('command', '?')}). Wait "
+            "for it to finish, or give this run another "
+            "--params=storage=... . If that run is gone (its machine "
+            f"was lost), delete {self.path} and run again."
+        )
+
+    def _create(self, text: str) -> bool:
+        """Write the lock file only where there is none; whether this run did.
+
+        Exclusive creation (``O_EXCL`` on a local disk, a conditional put on
+        S3) lets exactly one of two runs that start together through. On a
+        filesystem without it, the file is written and read back instead.
+        """
+        try:
+            with self.fs.open(self.path, "xb") as file:
+                file.write(text.encode("utf-8"))
+            return True
+        except FileExistsError:
+            return False
+        except (NotImplementedError, ValueError, TypeError):
+            logger.debug("%s: no exclusive creation on this filesystem", self.path)
+        with self.fs.open(self.path, "w", encoding="utf-8") as file:
+            file.write(text)
+        return (self.holder() or {}).get("token") == self.token
+
     def acquire(self) -> None:
         """Take the lock, or raise ``RunLockedError`` naming its holder."""
         holder = self.holder()
         if holder is not None:
             if not self._stale(holder):
-                raise RunLockedError(
-                    "Another run holds the lock of this storage root, "
-                    f"{self.path}: process {holder.get('pid')} on "
-                    f"{holder.get('host')}, started "
-                    f"{holder.get('started')} ({holder.get('command', '?')}). Wait "
-                    "for it to finish, or give this run another "
-                    "--params=storage=... . If that run is gone (its machine "
-                    f"was lost), delete {self.path} and run again."
-                )
+                raise self._locked(holder)
             logger.warning(
                 "taking over the lock %s left by process %s (started %s), which "
                 "is no longer running",
@@ -99,6 +122,9 @@ class RunLock:
                 holder.get("pid"),
                 holder.get("started"),
             )
+            # Only the record found stale: another run may have taken over.
+            if self.holder() == holder:
+                self.fs.rm(self.path)
         record = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
@@ -109,13 +135,8 @@ class RunLock:
         parent = self.path.rpartition("/")[0]
         if parent:
             self.fs.makedirs(parent, exist_ok=True)
-        with self.fs.open(self.path, "w", encoding="utf-8") as file:
-            file.write(json.dumps(record))
-        if (self.holder() or {}).get("token") != self.token:
-            raise RunLockedError(
-                f"Another run took {self.path} at the same moment; run again "
-                "once it has finished."
-            )
+        if not self._create(json.dumps(record)):
+            raise self._locked(self.holder() or {"pid": "?", "host": "?"})
 
     def release(self) -> None:
         """Remove the lock if this run still holds it."""

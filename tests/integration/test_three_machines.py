@@ -18,6 +18,9 @@ import pytest
 import s3fs
 import yaml
 
+from extractive_qa.run_lock import RunLock, RunLockedError
+
+from ..test_run_lock import Overtaken
 from .servers import kill_at_line
 
 pytestmark = pytest.mark.slow
@@ -253,3 +256,20 @@ def test_parquet_tables_give_the_same_metrics(
         (reduced_project / "data" / "08_reporting" / "metrics.json").read_text()
     )
     assert on_s3 == one_folder
+
+
+def test_of_two_runs_that_start_together_on_a_bucket_one_holds_the_lock(
+    bucket: s3fs.S3FileSystem,
+) -> None:
+    """The lock file is created with a conditional put: the run that comes
+    second is refused, even when it found no lock a moment before."""
+    root = f"{BUCKET}/together"
+    second = RunLock(bucket, root)
+    first = Overtaken(bucket, root, other=second)
+
+    with pytest.raises(RunLockedError, match="Another run holds the lock"):
+        first.acquire()
+
+    assert json.loads(bucket.cat(second.path))["token"] == second.token
+    second.release()
+    assert not bucket.exists(second.path)
