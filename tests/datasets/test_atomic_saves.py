@@ -89,6 +89,20 @@ def test_a_second_save_replaces_the_first(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["features"]
 
 
+def test_a_save_removes_what_a_killed_save_left_beside_the_artifact(tmp_path):
+    # A kill after the old artifact was moved aside, before it was removed
+    # (or while the new one was written), leaves these hidden folders.
+    for leftover in (".features.previous-1a2b3c4d", ".features.partial-x1y2z3"):
+        (tmp_path / leftover).mkdir()
+        (tmp_path / leftover / "data.arrow").write_bytes(b"an old table")
+    dataset = ArrowTableDataset(path=str(tmp_path / "features"))
+
+    dataset.save(datasets.Dataset.from_dict({"a": [1]}))
+
+    assert [p.name for p in tmp_path.iterdir()] == ["features"]
+    assert dataset.load()["a"] == [1]
+
+
 @pytest.mark.parametrize("umask", [0o022, 0o027])
 def test_saved_folders_follow_the_umask(tmp_path, umask):
     previous = os.umask(umask)

@@ -36,9 +36,11 @@ def replace_directory(target: str | os.PathLike, write: Callable[[str], None]) -
     put that folder in ``target``'s place; on failure ``target`` is untouched."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Left by a save that was killed before it could clean up.
-    for stale in target.parent.glob(f".{target.name}.partial-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    # Left by a save that was killed before it could clean up: a folder being
+    # written, or the artifact it replaced, not yet removed.
+    for pattern in (f".{target.name}.partial-*", f".{target.name}.previous-*"):
+        for stale in target.parent.glob(pattern):
+            shutil.rmtree(stale, ignore_errors=True)
     staging = tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent)
     # mkdtemp makes the folder private (0700); the artifact gets the
     # permissions any folder made here would, by the umask.
