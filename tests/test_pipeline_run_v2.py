@@ -102,7 +102,10 @@ def test_error_reports_cover_every_question(project: Path) -> None:
         )
     assert "no answer" in set(breakdown["group"])
     assert list(worst["f1"]) == sorted(worst["f1"])
-    assert len(worst) == min(50, len(scores))
+    settings = OmegaConfigLoader(
+        str(project / "conf"), env="reduced_v2", **CONFIG_LOADER_ARGS
+    )["parameters"]
+    assert len(worst) == min(settings["error_analysis"]["n_worst"], len(scores))
     assert (reporting / "error_breakdown.png").stat().st_size > 10_000
 
 

@@ -28,6 +28,18 @@ WINDOWS_PER_PASS = 16
 QUESTIONS_PER_CHUNK = 256
 
 
+def _at_least_one(text: str) -> int:
+    """The type of the numeric options: a whole number of at least 1, as the
+    pipeline's parameter checks want of the same settings."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1")
+    return value
+
+
 def answer_parser() -> argparse.ArgumentParser:
     """Arguments of the ``answer`` command."""
     parser = argparse.ArgumentParser(
@@ -52,14 +64,14 @@ def answer_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--batch-size",
-        type=int,
+        type=_at_least_one,
         default=WINDOWS_PER_PASS,
         help=f"windows per forward pass (default: {WINDOWS_PER_PASS})",
     )
     for name, meaning in SETTING_OPTIONS.items():
         parser.add_argument(
             f"--{name.replace('_', '-')}",
-            type=int,
+            type=_at_least_one,
             default=None,
             help=f"{meaning} (default: the model's saved setting)",
         )

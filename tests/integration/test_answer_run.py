@@ -329,6 +329,27 @@ def test_command_line_answers_json_lines_as_the_pipeline_does(
         assert got["score"] == pytest.approx(want["score"], abs=1e-4)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--batch-size", "0"], "argument --batch-size: 0 is below 1"),
+        (["--max-answer-length", "0"], "argument --max-answer-length: 0 is below 1"),
+        (["--n-best-size", "-2"], "argument --n-best-size: -2 is below 1"),
+        (["--doc-stride", "x"], "argument --doc-stride: 'x' is not a whole number"),
+        (["--device", "gpu"], "error: device 'gpu' is not a device torch knows"),
+    ],
+)
+def test_command_line_refuses_bad_options_before_loading_anything(
+    tmp_path: Path, subprocess_env: dict, arguments: list[str], message: str
+):
+    # No model folder at all: the options are checked before the model loads.
+    result = answer_cli(subprocess_env, "--model", str(tmp_path / "none"), *arguments)
+
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_command_line_names_the_line_that_is_not_json(
     reduced_project: Path, tmp_path: Path, subprocess_env: dict
 ):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from kedro.config import OmegaConfigLoader
 from mlflow import MlflowClient
 
 from extractive_qa.bench import serving
@@ -27,6 +28,7 @@ from extractive_qa.qa.answering import (
     answer_questions,
     to_question_dataset,
 )
+from extractive_qa.settings import CONFIG_LOADER_ARGS
 
 from .conftest import REPO, copy_project
 from .servers import CHROMIUM_FLAGS, find_chromium, free_port, stop_process_tree
@@ -119,8 +121,13 @@ def test_each_run_holds_its_parameters_and_final_metrics(two_runs) -> None:
     assert [run.data.params["training.learning_rate"] for run in runs] == [
         str(float(rate)) for rate in LEARNING_RATES
     ]
+    settings = OmegaConfigLoader(
+        str(project / "conf"), env="reduced", **CONFIG_LOADER_ARGS
+    )["parameters"]
     for run in runs:
-        assert run.data.params["tokenization.max_length"] == "384"
+        assert run.data.params["tokenization.max_length"] == str(
+            settings["tokenization"]["max_length"]
+        )
         assert run.data.params["task.version_2_with_negative"] == "False"
         assert {"korquad.f1", "korquad.exact_match", "squad.f1"} <= set(
             run.data.metrics

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datasets
 import numpy as np
 import pyarrow as pa
+import pytest
 import torch
 from transformers import ElectraForQuestionAnswering, PreTrainedTokenizerFast
 
@@ -45,6 +46,11 @@ def validation_features(tokenizer: PreTrainedTokenizerFast) -> datasets.Dataset:
 def test_pick_device_honours_a_requested_device() -> None:
     assert pick_device("cpu") == torch.device("cpu")
     assert (pick_device("auto").type == "cuda") == torch.cuda.is_available()
+
+
+def test_a_device_torch_does_not_know_is_named_with_the_choices() -> None:
+    with pytest.raises(ValueError, match="'gpu' is not a device torch knows; use"):
+        pick_device("gpu")
 
 
 def test_logits_match_the_model_on_each_window_alone(
@@ -155,6 +161,19 @@ def test_a_window_as_long_as_the_model_allows_is_predicted(
     )
 
     assert [len(row) for row in logits["start_logits"]] == [30]
+
+    # One token more than the model has positions for: named, not a tensor error.
+    longer = datasets.Dataset(
+        pa.table({"input_ids": pa.array([ids + [9]], pa.list_(pa.int32()))})
+    )
+    with pytest.raises(ValueError, match="windows of up to 31 tokens, but the model"):
+        predict_window_logits(
+            model,
+            longer,
+            pad_token_id=korean_tokenizer.pad_token_id,
+            batch_size=64,
+            device="cpu",
+        )
 
 
 def test_chunks_give_the_same_logits_and_their_file_goes_with_the_result(

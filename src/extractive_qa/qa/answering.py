@@ -11,6 +11,7 @@ fine-tuned model so that whoever answers with it later decodes the same way.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -180,9 +181,25 @@ def _text_column(questions: pd.DataFrame, column: str, ids: list[str]) -> list[s
     return list(values)
 
 
+def _question_ids(questions: pd.DataFrame) -> list[str]:
+    """Each row's id as text: the row number (from 1) where a row has none, and
+    a whole number as such (pandas reads ids 1 and none as 1.0 and NaN)."""
+    if "id" not in questions.columns:
+        return [str(row) for row in range(1, len(questions) + 1)]
+    ids = []
+    for row, value in enumerate(questions["id"], start=1):
+        if value is None or (not isinstance(value, (list, dict)) and pd.isna(value)):
+            ids.append(str(row))
+        elif isinstance(value, float) and value.is_integer():
+            ids.append(str(int(value)))
+        else:
+            ids.append(str(value))
+    return ids
+
+
 def to_question_dataset(questions: pd.DataFrame) -> datasets.Dataset:
     """A questions table (``question``, ``context``, optional ``id``) -> a dataset
-    with string ids (row numbers from 1 where ``id`` is absent)."""
+    with string ids (row numbers from 1 where a row has no ``id``)."""
     missing = [c for c in ("question", "context") if c not in questions.columns]
     if missing:
         raise ValueError(
@@ -191,15 +208,18 @@ def to_question_dataset(questions: pd.DataFrame) -> datasets.Dataset:
             f"{list(questions.columns)}). Check the file the catalog entry "
             "'questions' points at."
         )
-    if "id" in questions.columns:
-        ids = [str(value) for value in questions["id"]]
-    else:
-        ids = [str(row) for row in range(1, len(questions) + 1)]
-    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if questions.empty:
+        raise ValueError(
+            "questions: the table has no rows; give at least one question with "
+            "its context."
+        )
+    ids = _question_ids(questions)
+    duplicated = sorted(i for i, count in Counter(ids).items() if count > 1)
     if duplicated:
         raise ValueError(
-            f"questions: ids must be unique; repeated: {duplicated[:5]}. Give each "
-            "question its own id, or drop the 'id' column to number rows."
+            f"questions: ids must be unique; repeated: {duplicated[:5]} (a row "
+            "without an id is numbered by its row, from 1). Give each question "
+            "its own id, or drop the 'id' column to number rows."
         )
     return datasets.Dataset.from_dict(
         {

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import datasets
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import torch
 from tqdm.auto import tqdm
 
@@ -28,7 +29,13 @@ def pick_device(requested: str = "auto") -> torch.device:
     """``auto`` means CUDA when present, then Apple MPS, else the CPU; a device
     asked for by name must be present."""
     if requested != "auto":
-        device = torch.device(requested)
+        try:
+            device = torch.device(requested)
+        except RuntimeError:
+            raise ValueError(
+                f"device {requested!r} is not a device torch knows; use 'auto' "
+                "(CUDA, then MPS, then the CPU), 'cpu', 'cuda', 'cuda:1' or 'mps'."
+            ) from None
         present = {
             "cuda": torch.cuda.is_available,
             "mps": torch.backends.mps.is_available,
@@ -45,6 +52,21 @@ def pick_device(requested: str = "auto") -> torch.device:
     if torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def check_window_width(features: datasets.Dataset, positions: int) -> None:
+    """Refuse windows longer than the model has positions for, naming the
+    setting, before the model fails on them with a tensor-size error."""
+    if len(features) == 0:
+        return
+    lengths = pc.list_value_length(features.data.column("input_ids"))
+    longest = pc.max(lengths).as_py()
+    if longest > positions:
+        raise ValueError(
+            f"windows of up to {longest} tokens, but the model has {positions} "
+            f"positions. Lower tokenization.max_length (--max-length for the "
+            f"answer command) to {positions} or less, and make the windows again."
+        )
 
 
 def _autocast(device: torch.device):
@@ -120,6 +142,7 @@ def predict_window_logits(
     Arrow file in a temporary folder; the result is memory-mapped from that
     file, which is removed once the returned dataset is no longer used.
     """
+    check_window_width(features, model.config.max_position_embeddings)
     target = pick_device(device)
     model = model.to(target).eval()
     names = [c for c in TOKEN_COLUMNS if c in features.column_names]

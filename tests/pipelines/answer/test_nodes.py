@@ -112,11 +112,21 @@ def test_rows_are_numbered_when_the_table_has_no_ids():
     assert questions["question"] == list(QUESTIONS["question"])
 
 
+def test_a_row_without_an_id_is_numbered_and_whole_number_ids_stay_whole():
+    # JSON Lines {"id": 7, ...} then a line without an id: pandas reads the
+    # column as 7.0 and NaN.
+    rows = QUESTIONS.drop(columns="id").to_dict("records")
+    rows[0]["id"] = 7
+    assert to_question_dataset(pd.DataFrame(rows))["id"] == ["7", "2"]
+
+
 @pytest.mark.parametrize(
     ("table", "message"),
     [
         (QUESTIONS.drop(columns="context"), r"missing \['context'\]"),
         (QUESTIONS.assign(id=["a", "a"]), r"ids must be unique; repeated: \['a'\]"),
+        (QUESTIONS.assign(id=[2, None]), r"ids must be unique; repeated: \['2'\]"),
+        (QUESTIONS.iloc[:0], r"the table has no rows"),
         (
             QUESTIONS.assign(question=["", "무엇인가?"]),
             r"empty or non-text 'question' \(ids \['short'\]\)",
