@@ -405,3 +405,39 @@ def test_labels_equal_the_reference_recipe_on_generated_examples(
     )
     labelled = np.asarray(expected_starts) != 0
     assert set(example_of_window[labelled]) == set(range(len(synthetic_train)))
+
+
+def roberta_style_tokenizer() -> PreTrainedTokenizerFast:
+    """A real fast tokenizer that cuts a pair as RoBERTa does, with 4 special
+    tokens: <s> question </s></s> context </s>."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+
+    words = "q c d e f g h".split()
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+    vocab |= {word: index + 4 for index, word in enumerate(words)}
+    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    backend.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token="<s>",
+        eos_token="</s>",
+        cls_token="<s>",
+        sep_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+    )
+
+
+def test_a_stride_with_no_room_for_four_special_tokens_is_named() -> None:
+    tokenizer = roberta_style_tokenizer()
+    assert tokenizer.num_special_tokens_to_add(pair=True) == 4
+    # Room enough with 3 special tokens (20 - 8 - 3 = 9 > 8), not with 4.
+    settings = WindowSettings(max_length=20, doc_stride=8, max_query_length=8)
+
+    with pytest.raises(ValueError, match=r"doc_stride \(8\).*and 4 special tokens"):
+        tokenize_windows(tokenizer, ["q " * 8], ["c d e f g h " * 5], settings)
+
+    fits = WindowSettings(max_length=20, doc_stride=7, max_query_length=8)
+    windows = tokenize_windows(tokenizer, ["q " * 8], ["c d e f g h " * 5], fits)
+    assert len(windows.window_starts) > 1

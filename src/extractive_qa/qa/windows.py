@@ -32,19 +32,25 @@ class WindowSettings:
     max_query_length: int
 
     def __post_init__(self) -> None:
-        if self.max_length <= self.max_query_length + 3:
+        # [CLS] question [SEP] context [SEP], as BERT and ELECTRA cut a pair.
+        self.check_room(special_tokens=3)
+
+    def check_room(self, special_tokens: int) -> None:
+        """Raise ValueError unless a window with this many special tokens has
+        room for context, and more than ``doc_stride`` of it."""
+        if self.max_length <= self.max_query_length + special_tokens:
             raise ValueError(
                 f"max_length ({self.max_length}) leaves no room for context after "
                 f"a question of up to max_query_length ({self.max_query_length}) "
-                "tokens and 3 special tokens; raise tokenization.max_length or "
-                "lower tokenization.max_query_length."
+                f"tokens and {special_tokens} special tokens; raise "
+                "tokenization.max_length or lower tokenization.max_query_length."
             )
-        if self.doc_stride >= self.max_length - self.max_query_length - 3:
+        if self.doc_stride >= self.max_length - self.max_query_length - special_tokens:
             raise ValueError(
                 f"doc_stride ({self.doc_stride}) must be smaller than the context "
                 f"part of a window (max_length {self.max_length} minus the "
                 f"question, up to max_query_length {self.max_query_length} tokens, "
-                "and 3 special tokens); lower tokenization.doc_stride."
+                f"and {special_tokens} special tokens); lower tokenization.doc_stride."
             )
 
 
@@ -99,6 +105,8 @@ def tokenize_windows(
     the token fields are read straight into flat numpy arrays, without the
     per-window dictionaries that call builds.
     """
+    # RoBERTa-style tokenizers put 4 special tokens in a pair, not 3.
+    settings.check_room(tokenizer.num_special_tokens_to_add(pair=True))
     # Leading spaces only waste tokens and can push a context past max_length.
     questions, cut_questions = _truncate_questions(
         tokenizer, [q.lstrip() for q in questions], settings
