@@ -13,6 +13,7 @@ remove it when that run is known to be gone.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -173,11 +174,22 @@ class StorageLock:
         fs = storage_filesystem(root, catalog, sorted(pipeline.datasets()))
         self._lock = RunLock.for_root(root, fs)
         self._lock.acquire()
+        # Kedro calls no hook when a run is interrupted (Ctrl-C) or when a
+        # later before_pipeline_run hook fails; the lock still goes at exit.
+        atexit.register(self._release_at_exit)
 
     def _release(self) -> None:
         if self._lock is not None:
+            atexit.unregister(self._release_at_exit)
             self._lock.release()
             self._lock = None
+
+    def _release_at_exit(self) -> None:
+        path = self._lock.path if self._lock is not None else "the lock"
+        try:
+            self._release()
+        except Exception as error:  # noqa: BLE001 - the process is ending anyway
+            logger.warning("could not remove %s (%s); delete it by hand", path, error)
 
     @hook_impl
     def after_pipeline_run(self) -> None:

@@ -225,3 +225,38 @@ def test_changed_max_length_reruns_from_tokenization_holding_the_lock(
     assert run.returncode == 0, "".join(output)[-3000:]
     assert ran_nodes("".join(output)) == downstream_of("params:tokenization")
     assert not (project / "data/.extractive_qa.lock").exists()
+
+
+def test_an_interrupted_run_leaves_no_lock(tmp_path, subprocess_env):
+    """Ctrl-C: Kedro calls no hook, and the lock goes when the process exits."""
+    project = copy_project(tmp_path)
+    lock = project / "data/.extractive_qa.lock"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "kedro", "run", "--env", "reduced"],
+        cwd=project,
+        env=subprocess_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    watchdog = threading.Timer(600, run.kill)
+    watchdog.start()
+    try:
+        held = False
+        for line in run.stdout:
+            if "Running node: fine_tune" in line:
+                held = lock.exists()
+                run.send_signal(signal.SIGINT)
+                break
+        output = run.stdout.read()
+        run.wait(timeout=120)
+    finally:
+        watchdog.cancel()
+        if run.poll() is None:
+            run.kill()
+            run.wait(timeout=60)
+        run.stdout.close()
+
+    assert held, "the run did not hold the lock while it trained"
+    assert run.returncode != 0, output[-3000:]
+    assert not lock.exists()
