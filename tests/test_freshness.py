@@ -20,6 +20,7 @@ from kedro_datasets.json import JSONDataset
 from extractive_qa.datasets import HubSplitDataset
 from extractive_qa.freshness import (
     CODE_MODULE,
+    MissingInputError,
     Provenance,
     StampHooks,
     changed_settings,
@@ -113,6 +114,21 @@ def test_a_change_upstream_makes_everything_after_it_stale(made):
         "made from middle, which was made with scale.factor: 2 -> 3"
     )
     assert provenance.state("result").rebuild_from == "double"
+
+
+def test_a_node_whose_input_was_never_made_names_the_node_that_makes_it(tmp_path):
+    (tmp_path / "raw.json").write_text(json.dumps({"a": 1.25}))
+
+    with pytest.raises(MissingInputError) as error:
+        run(tmp_path, pipeline=PIPELINE.only_nodes("total"))
+
+    message = str(error.value)
+    assert f"middle has not been made on this storage ({tmp_path}/middle.json)" in (
+        message
+    )
+    assert "total would read it, so it did not run" in message
+    assert "kedro run --to-nodes=double" in message
+    assert not (tmp_path / "result.json").exists()
 
 
 def test_editing_the_raw_file_makes_its_outputs_stale(made):

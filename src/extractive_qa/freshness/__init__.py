@@ -26,6 +26,7 @@ stamps and each entry's state; ``hooks`` checks and stamps during a run.
 from extractive_qa.freshness.hooks import StampHooks
 from extractive_qa.freshness.provenance import (
     EntryState,
+    MissingInputError,
     Provenance,
     changed_settings,
     nodes_to_run,
@@ -50,6 +51,7 @@ __all__ = [
     "CODE_MODULE",
     "UNSTAMPED",
     "EntryState",
+    "MissingInputError",
     "Provenance",
     "Stamp",
     "StampHooks",

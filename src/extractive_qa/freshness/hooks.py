@@ -11,10 +11,17 @@ from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
 
-from extractive_qa.freshness.provenance import EntryState, Provenance, stale_message
+from extractive_qa.freshness.provenance import (
+    EntryState,
+    MissingInputError,
+    Provenance,
+    missing_message,
+    stale_message,
+)
 from extractive_qa.freshness.stamps import (
     UNSTAMPED,
     Stamp,
+    artifact_location,
     code_version,
     remove_stamp,
     write_stamp,
@@ -48,6 +55,27 @@ class StampHooks:
         self._allow_stale = bool(parameters.get("allow_stale"))
         self._provenance = Provenance(catalog, [pipeline, *self._registered()])
         self._stamps, self._produced = {}, {}
+
+    @hook_impl
+    def before_dataset_loaded(self, dataset_name: str, node: Node) -> None:
+        """Stop before loading a persisted input that was never made (Kedro
+        loads a node's inputs before before_node_run)."""
+        provenance = self._provenance
+        if (
+            provenance is None
+            or dataset_name in self._produced
+            or dataset_name not in provenance.producers
+        ):
+            return
+        entry = provenance.state(dataset_name)
+        if entry.state != "missing":
+            return
+        dataset = provenance.dataset(dataset_name)
+        where = artifact_location(dataset)[1]
+        protocol = getattr(dataset, "_protocol", "file")
+        if protocol not in ("file", None):
+            where = f"{protocol}://{where}"
+        raise MissingInputError(missing_message(node, entry, where))
 
     @hook_impl
     def before_node_run(self, node: Node) -> None:

@@ -221,6 +221,22 @@ class Provenance:
         return [self.state(name) for name in names]
 
 
+class MissingInputError(ValueError):
+    """A node's persisted input was never made on this storage."""
+
+
+def missing_message(node: Node, missing: EntryState, where: str) -> str:
+    """Why ``node`` will not run without ``missing``, and what to run first."""
+    return (
+        f"{missing.name} has not been made on this storage ({where}).\n"
+        f"{node.name} would read it, so it did not run and nothing was written. "
+        "Make it first (with this run's --env and --params):\n"
+        f"    kedro run --to-nodes={missing.rebuild_from}\n"
+        "or point --params=storage=... at the storage that holds it. "
+        "`kedro status` lists every entry."
+    )
+
+
 def stale_message(node: Node, stale: list[EntryState]) -> str:
     """Why ``node`` will not run on ``stale`` inputs, and what to do."""
     lines = [f"{entry.name} is stale: {entry.why}." for entry in stale]
