@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from extractive_qa.datasets.synthetic_korquad import SyntheticKorQuADDataset
+from extractive_qa.datasets.squad_json import SquadJSONDataset
+from extractive_qa.datasets.synthetic_korquad import SAVE_ARGS, SyntheticKorQuADDataset
 from extractive_qa.demo.synthetic import generate_korquad
 
 GENERATION = {"split": "train", "n_questions": 30, "seed": 13}
@@ -61,3 +62,20 @@ def test_save_then_load_round_trips(tmp_path):
     dataset.save(document)
 
     assert dataset.load() == document
+
+
+def test_generation_writes_the_file_whole_and_leaves_nothing_beside_it(tmp_path):
+    # What a generation killed before its rename left: a cut file, hidden.
+    (tmp_path / ".synthetic_train.json.partial-0a1b2c3d").write_text('{"data": [')
+    path = tmp_path / "synthetic_train.json"
+
+    SyntheticKorQuADDataset(filepath=str(path), **GENERATION).load()
+
+    assert [p.name for p in tmp_path.iterdir()] == ["synthetic_train.json"]
+    # The bytes a JSONDataset save would write: the file's fingerprint, and so
+    # the freshness of what was made from it, stays as before.
+    reference = SquadJSONDataset(
+        filepath=str(tmp_path / "reference" / "train.json"), save_args=SAVE_ARGS
+    )
+    reference.save(generate_korquad(**GENERATION))
+    assert path.read_bytes() == (tmp_path / "reference" / "train.json").read_bytes()

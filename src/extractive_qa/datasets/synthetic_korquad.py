@@ -3,13 +3,16 @@
 On load, the file is generated from the seed if it is missing, then read back
 with ``SquadJSONDataset`` (``json.JSONDataset`` plus checks), so the default run
 goes through the same JSON path as a real KorQuAD file. Delete the file to
-regenerate it.
+regenerate it. The file is written whole or not at all: into a hidden sibling,
+then renamed into place, so a run killed while generating leaves no cut file
+behind that the next run would read.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import Any
 
 from kedro.io.core import AbstractDataset
@@ -19,6 +22,9 @@ from extractive_qa.datasets.squad_json import SquadJSONDataset
 from extractive_qa.demo.synthetic import generate_korquad
 
 logger = logging.getLogger(__name__)
+
+# How the JSON is written (what makes its bytes, which its fingerprint reads).
+SAVE_ARGS = {"ensure_ascii": False, "indent": 1}
 
 
 class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
@@ -46,9 +52,7 @@ class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
         unanswerable_fraction: float = 0.0,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        self._json = SquadJSONDataset(
-            filepath=filepath, save_args={"ensure_ascii": False, "indent": 1}
-        )
+        self._json = SquadJSONDataset(filepath=filepath, save_args=SAVE_ARGS)
         self._filepath = filepath
         # The file's filesystem and path, for stamps and source fingerprints.
         self._fs, self._path = self._json._fs, str(self._json._filepath)
@@ -63,9 +67,24 @@ class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
 
     def load(self) -> dict:
         if not self._json.exists():
-            logger.info("generating %s (%s)", self._filepath, self._generation)
-            self._json.save(generate_korquad(**self._generation))
+            self._generate()
         return self._json.load()
+
+    def _generate(self) -> None:
+        """Write the file into a hidden sibling and rename it into place.
+        Processes that generate it at once (torchrun's) write the same bytes."""
+        logger.info("generating %s (%s)", self._filepath, self._generation)
+        text = json.dumps(generate_korquad(**self._generation), **SAVE_ARGS)
+        parent, _, name = self._path.rpartition("/")
+        folder = parent or "."
+        self._fs.makedirs(folder, exist_ok=True)
+        # Left by a generation that was killed before its rename.
+        for stale in self._fs.glob(f"{folder}/.{name}.partial-*"):
+            self._fs.rm(stale)
+        staging = f"{folder}/.{name}.partial-{uuid.uuid4().hex[:8]}"
+        with self._fs.open(staging, "w", encoding="utf-8") as file:
+            file.write(text)
+        self._fs.mv(staging, self._path)
 
     def save(self, data: dict) -> None:
         self._json.save(data)
