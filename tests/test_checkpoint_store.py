@@ -58,6 +58,21 @@ def test_a_new_launch_fetches_the_newest_and_the_best_checkpoint(store) -> None:
         checkpoints.discard(keep_remote=True)
 
 
+def test_when_the_newest_is_the_best_its_state_names_its_own_local_copy(store) -> None:
+    put_checkpoint(store, "checkpoint-4", best_step=8)
+    put_checkpoint(store, "checkpoint-8", best_step=8)
+    checkpoints = RemoteCheckpoints(CheckpointFolder(f"memory://{store}"), "run-abc")
+    try:
+        latest = checkpoints.fetch_latest()
+
+        state = json.loads((latest / "trainer_state.json").read_text())
+        assert state["best_model_checkpoint"] == str(latest)
+        # Only the newest is fetched; no download folder is left beside it.
+        assert [p.name for p in checkpoints.local_run_dir.iterdir()] == ["checkpoint-8"]
+    finally:
+        checkpoints.discard(keep_remote=True)
+
+
 def test_each_save_uploads_and_keeps_what_the_trainer_keeps(store) -> None:
     put_checkpoint(store, "checkpoint-4")
     put_checkpoint(store, "checkpoint-8")

@@ -77,18 +77,32 @@ class RemoteCheckpoints(TrainerCallback):
                 found[step] = path.rstrip("/")
         return found
 
-    def _fetch(self, remote: str, step: int) -> Path:
-        """The checkpoint at ``remote`` in the scratch folder."""
+    def _fetch(self, remote: str, step: int, best: Path | None = None) -> Path:
+        """The checkpoint at ``remote`` in the scratch folder; its state names
+        ``best`` as the best checkpoint, when given.
+
+        Each process of a launch downloads (and edits the state) beside the
+        place; the first rename wins and the others drop their copy, so no
+        process ever reads a state another is writing.
+        """
         local = self.local_run_dir / f"checkpoint-{step}"
-        if not local.exists():
-            # Each process of a launch downloads beside the place; the first
-            # rename wins and the others drop their copy.
-            staging = tempfile.mkdtemp(prefix=".fetch-", dir=self.local_run_dir)
+        if local.exists():
+            return local
+        staging = tempfile.mkdtemp(prefix=".fetch-", dir=self.local_run_dir)
+        try:
             self.fs.get(f"{remote}/", staging, recursive=True)
-            try:
-                os.rename(staging, local)
-            except OSError:
-                shutil.rmtree(staging, ignore_errors=True)
+            if best is not None:
+                state_file = Path(staging) / COMPLETE_MARKER
+                state = json.loads(state_file.read_text())
+                state["best_model_checkpoint"] = str(best)
+                state_file.write_text(json.dumps(state, indent=2))
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        try:
+            os.rename(staging, local)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
         return local
 
     def fetch_latest(self) -> Path | None:
@@ -104,16 +118,16 @@ class RemoteCheckpoints(TrainerCallback):
         if not checkpoints:
             return None
         step = max(checkpoints)
-        latest = self._fetch(checkpoints[step], step)
-        state_file = latest / COMPLETE_MARKER
-        state = json.loads(state_file.read_text())
+        state = json.loads(self.fs.cat(f"{checkpoints[step]}/{COMPLETE_MARKER}"))
         best_step = _step(state.get("best_model_checkpoint") or "")
+        best = None
         if best_step is not None and best_step in checkpoints:
             # The state names the best checkpoint by the path of the machine
             # that saved it; the Trainer forgets a best it cannot find.
-            best = self._fetch(checkpoints[best_step], best_step)
-            state["best_model_checkpoint"] = str(best)
-            state_file.write_text(json.dumps(state, indent=2))
+            best = self.local_run_dir / f"checkpoint-{best_step}"
+            if best_step != step:
+                self._fetch(checkpoints[best_step], best_step)
+        latest = self._fetch(checkpoints[step], step, best)
         logger.info("fetched %s/checkpoint-%d to resume from", self.url, step)
         return latest
 
