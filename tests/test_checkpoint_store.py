@@ -4,6 +4,9 @@ in for S3): what a new launch fetches to resume from, and what each save keeps."
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,3 +112,31 @@ def test_an_empty_store_means_a_fresh_start(store) -> None:
         assert checkpoints.local_run_dir.is_dir()
     finally:
         checkpoints.discard(keep_remote=False)
+
+
+def test_scratch_folders_of_killed_launches_go_and_live_ones_stay(
+    store, tmp_path, monkeypatch
+) -> None:
+    # The scratch folder lives under the system's temporary folder.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    put_checkpoint(store, "checkpoint-4")
+    done = subprocess.Popen(["true"])
+    done.wait(timeout=30)
+    scratch = tmp_path / "extractive_qa-fine_tune"
+    left = {
+        f"run-abc-{done.pid}": False,  # this run, an earlier launch
+        f"run-other-{done.pid}": False,  # other settings, its launch gone
+        f"run-other-agent{done.pid}": False,  # a torchrun launch, gone
+        f"run-live-{os.getpid()}": True,  # other settings, still running
+    }
+    for name in left:
+        (scratch / name / "checkpoint-2").mkdir(parents=True)
+    checkpoints = RemoteCheckpoints(CheckpointFolder(f"memory://{store}"), "run-abc")
+    try:
+        checkpoints.fetch_latest()
+
+        for name, kept in left.items():
+            assert (scratch / name).exists() == kept, name
+        assert checkpoints.local_run_dir.is_dir()
+    finally:
+        checkpoints.discard(keep_remote=True)

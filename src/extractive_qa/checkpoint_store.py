@@ -25,6 +25,7 @@ from transformers import TrainerCallback
 
 from extractive_qa.datasets.atomic import publish_directory
 from extractive_qa.datasets.checkpoint_folder import CheckpointFolder
+from extractive_qa.run_lock import process_alive
 
 __all__ = ["CheckpointFolder", "RemoteCheckpoints", "launch_id"]
 
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 # The Trainer writes trainer_state.json last; publishing copies it last too.
 COMPLETE_MARKER = "trainer_state.json"
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+# A scratch folder: the run's name and the process id of its launch.
+_SCRATCH = re.compile(r"^run-\w+-(?:agent)?(?P<pid>\d+)$")
 
 
 def launch_id() -> str:
@@ -105,13 +108,21 @@ class RemoteCheckpoints(TrainerCallback):
             shutil.rmtree(staging, ignore_errors=True)
         return local
 
+    def _left_behind(self, folder: Path) -> bool:
+        """A scratch folder of a killed launch: of this run, or of another run
+        (other settings) whose launch process is gone. Another run's live
+        launch (a second GPU on this machine) keeps its folder."""
+        if folder.name.startswith(f"{self._run_name}-"):
+            return True
+        match = _SCRATCH.match(folder.name)
+        return match is not None and not process_alive(int(match["pid"]))
+
     def fetch_latest(self) -> Path | None:
         """Download the newest whole checkpoint, and the best one it names, to
         the scratch folder; the newest one's path there, or None when the store
         holds none."""
-        for earlier in self.scratch.glob(f"{self._run_name}-*"):
-            # Left by a killed launch of this run on this machine.
-            if earlier != self.local_run_dir:
+        for earlier in self.scratch.glob("run-*"):
+            if earlier != self.local_run_dir and self._left_behind(earlier):
                 shutil.rmtree(earlier, ignore_errors=True)
         self.local_run_dir.mkdir(parents=True, exist_ok=True)
         checkpoints = self._remote_checkpoints()
