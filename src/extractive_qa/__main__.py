@@ -171,7 +171,10 @@ def answer_command(argv: list[str]) -> int:
             if args.questions is not None
             else [{"id": "1", "question": args.question, "context": args.context}]
         )
-        questions = to_question_dataset(pd.DataFrame(rows))
+        source = "stdin" if args.questions == "-" else args.questions
+        questions = to_question_dataset(
+            pd.DataFrame(rows), source=source or "--question/--context"
+        )
     except (OSError, ValueError) as error:
         return _usage_error(str(error))
     answers = answer_questions(

@@ -367,6 +367,26 @@ def test_command_line_names_the_line_that_is_not_json(
     assert f"error: {lines}, line 3: not JSON" in result.stderr
 
 
+def test_command_line_names_its_questions_file_in_a_table_error(
+    reduced_project: Path, tmp_path: Path, subprocess_env: dict
+):
+    lines = tmp_path / "questions.jsonl"
+    lines.write_text('{"id": 1, "question": "q"}\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "extractive_qa", "answer", "--questions", str(lines)]
+        + ["--model", str(reduced_project / MODEL)],
+        env=subprocess_env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert f"error: {lines}: the table needs columns 'question' and 'context'" in (
+        result.stderr
+    )
+    assert "catalog" not in result.stderr
+
+
 def test_help_names_the_answer_command_and_every_option(subprocess_env: dict):
     top = subprocess.run(
         [sys.executable, "-m", "extractive_qa", "--help"],

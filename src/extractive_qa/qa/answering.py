@@ -166,7 +166,9 @@ class Answer:
     answer_end: int
 
 
-def _text_column(questions: pd.DataFrame, column: str, ids: list[str]) -> list[str]:
+def _text_column(
+    questions: pd.DataFrame, column: str, ids: list[str], source: str
+) -> list[str]:
     values = questions[column]
     blank = [
         example_id
@@ -175,7 +177,7 @@ def _text_column(questions: pd.DataFrame, column: str, ids: list[str]) -> list[s
     ]
     if blank:
         raise ValueError(
-            f"questions: {len(blank)} rows have an empty or non-text '{column}' "
+            f"{source}: {len(blank)} rows have an empty or non-text '{column}' "
             f"(ids {blank[:5]}); fill them in or remove those rows."
         )
     return list(values)
@@ -197,35 +199,42 @@ def _question_ids(questions: pd.DataFrame) -> list[str]:
     return ids
 
 
-def to_question_dataset(questions: pd.DataFrame) -> datasets.Dataset:
+def to_question_dataset(
+    questions: pd.DataFrame, source: str = "questions"
+) -> datasets.Dataset:
     """A questions table (``question``, ``context``, optional ``id``) -> a dataset
-    with string ids (row numbers from 1 where a row has no ``id``)."""
+    with string ids (row numbers from 1 where a row has no ``id``). Errors name
+    ``source``: the catalog entry, or the file the answer command read."""
     missing = [c for c in ("question", "context") if c not in questions.columns]
     if missing:
+        where = (
+            " Check the file the catalog entry 'questions' points at."
+            if source == "questions"
+            else ""
+        )
         raise ValueError(
-            f"questions: the table needs columns 'question' and 'context' (and "
+            f"{source}: the table needs columns 'question' and 'context' (and "
             f"optionally 'id'); missing {missing} (columns: "
-            f"{list(questions.columns)}). Check the file the catalog entry "
-            "'questions' points at."
+            f"{list(questions.columns)}).{where}"
         )
     if questions.empty:
         raise ValueError(
-            "questions: the table has no rows; give at least one question with "
+            f"{source}: the table has no rows; give at least one question with "
             "its context."
         )
     ids = _question_ids(questions)
     duplicated = sorted(i for i, count in Counter(ids).items() if count > 1)
     if duplicated:
         raise ValueError(
-            f"questions: ids must be unique; repeated: {duplicated[:5]} (a row "
+            f"{source}: ids must be unique; repeated: {duplicated[:5]} (a row "
             "without an id is numbered by its row, from 1). Give each question "
             "its own id, or drop the 'id' column to number rows."
         )
     return datasets.Dataset.from_dict(
         {
             "id": ids,
-            "question": _text_column(questions, "question", ids),
-            "context": _text_column(questions, "context", ids),
+            "question": _text_column(questions, "question", ids, source),
+            "context": _text_column(questions, "context", ids, source),
         },
         features=QUESTION_FEATURES,
     )
