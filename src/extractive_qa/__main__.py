@@ -139,8 +139,15 @@ def answer_command(argv: list[str]) -> int:
         pick_device(args.device)
     except ValueError as error:
         return _usage_error(f"{error}\n(the device option is --device)")
+    model_dataset = QAModelDataset(filepath=args.model)
+    if not model_dataset.exists():
+        return _usage_error(
+            f"--model {args.model}: no saved model there ({model_dataset.MARKER} "
+            "is missing). --model takes a directory written by save_pretrained, "
+            "e.g. data/06_models/fine_tuned_model after `make run`."
+        )
     try:
-        qa_model = QAModelDataset(filepath=args.model).load()
+        qa_model = model_dataset.load()
     except (DatasetError, ValueError) as error:
         return _usage_error(
             f"--model {args.model}: {error}\n--model takes a directory written by "

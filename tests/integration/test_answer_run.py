@@ -132,8 +132,10 @@ def test_command_line_names_a_missing_model_directory(
         text=True,
     )
     assert result.returncode == 2
-    assert "No QA model directory" in result.stderr
-    assert "nowhere" in result.stderr
+    assert f"error: --model {tmp_path / 'nowhere'}: no saved model there" in (
+        result.stderr
+    )
+    assert "catalog" not in result.stderr
 
 
 def answer_cli(subprocess_env: dict, *arguments: str) -> subprocess.CompletedProcess:
