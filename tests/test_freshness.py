@@ -10,14 +10,16 @@ import json
 import sys
 import typing
 
+import datasets
 import pytest
 from kedro.framework.hooks.manager import _create_hook_manager
 from kedro.io import DataCatalog, MemoryDataset
+from kedro.io.core import DatasetError
 from kedro.pipeline import Pipeline, node
 from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
 
-from extractive_qa.datasets import HubSplitDataset
+from extractive_qa.datasets import ArrowTableDataset, HubSplitDataset
 from extractive_qa.freshness import (
     CODE_MODULE,
     MissingInputError,
@@ -129,6 +131,42 @@ def test_a_node_whose_input_was_never_made_names_the_node_that_makes_it(tmp_path
     assert "total would read it, so it did not run" in message
     assert "kedro run --to-nodes=double" in message
     assert not (tmp_path / "result.json").exists()
+
+
+def make_table(scale: dict) -> datasets.Dataset:
+    return datasets.Dataset.from_dict({"a": [scale["factor"]] * 2})
+
+
+def count_rows(table: datasets.Dataset) -> dict:
+    return {"rows": len(table)}
+
+
+def test_a_table_saved_in_the_other_format_is_named_not_called_missing(tmp_path):
+    """Something is there, so the dataset's own load says what it is."""
+    path = str(tmp_path / "table")
+    ArrowTableDataset(path=path, file_format="parquet").save(make_table({"factor": 1}))
+    pipeline = Pipeline(
+        [
+            node(make_table, "params:scale", "table", name="make"),
+            node(count_rows, "table", "count", name="count"),
+        ]
+    )
+    data = DataCatalog(
+        {
+            "table": ArrowTableDataset(path=path, file_format="arrow"),
+            "count": JSONDataset(filepath=str(tmp_path / "count.json")),
+            "params:scale": MemoryDataset({"factor": 1}),
+            "parameters": MemoryDataset({}),
+        }
+    )
+    hooks = StampHooks(pipelines={"__default__": pipeline})
+    manager = _create_hook_manager()
+    manager.register(hooks)
+    alone = pipeline.only_nodes("count")
+    hooks.before_pipeline_run(pipeline=alone, catalog=data)
+
+    with pytest.raises(DatasetError, match="was saved as parquet, and this run reads"):
+        SequentialRunner().run(alone, data, manager)
 
 
 def test_editing_the_raw_file_makes_its_outputs_stale(made):

@@ -49,3 +49,13 @@ def test_describe_names_the_path_format_and_protocol(tmp_path) -> None:
     assert "bucket/t" in described
     assert "parquet" in described
     assert "memory" in described
+
+
+def test_a_folder_without_its_marker_is_named_as_cut_short(tmp_path) -> None:
+    # What a local save killed mid-write cannot leave, but a copy cut short can.
+    folder = tmp_path / "features"
+    folder.mkdir()
+    (folder / "data-00000-of-00001.arrow").write_bytes(b"part of a table")
+
+    with pytest.raises(DatasetError, match="holds no whole table .state.json is"):
+        ArrowTableDataset(path=str(folder)).load()

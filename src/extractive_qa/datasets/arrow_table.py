@@ -192,17 +192,23 @@ class ArrowTableDataset(AbstractVersionedDataset[datasets.Dataset, datasets.Data
         format (every stage of a run must use the same ``table_format``)."""
         if self._fs.exists(f"{load_path}/{MARKERS[self._file_format]}"):
             return
+        where = load_path
+        if self._protocol != "file":
+            where = f"{self._protocol}://{load_path}"
         for other, marker in MARKERS.items():
             if other != self._file_format and self._fs.exists(f"{load_path}/{marker}"):
-                where = load_path
-                if self._protocol != "file":
-                    where = f"{self._protocol}://{load_path}"
                 raise DatasetError(
                     f"{where} was saved as {other}, and this run reads "
                     f"{self._file_format}. Run every stage with the same format: "
                     f"add --params=table_format={other} (or rebuild the table "
                     "with this run's format)."
                 )
+        if self._fs.exists(load_path):
+            raise DatasetError(
+                f"{where} holds no whole table ({MARKERS[self._file_format]} is "
+                "missing): its save was cut short. Run the stage that makes it "
+                "again (`kedro status` names it)."
+            )
 
     def _write(self, data: datasets.Dataset, directory: str) -> None:
         if self._file_format == "parquet":

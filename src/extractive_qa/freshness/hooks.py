@@ -71,7 +71,11 @@ class StampHooks:
         if entry.state != "missing":
             return
         dataset = provenance.dataset(dataset_name)
-        where = artifact_location(dataset)[1]
+        fs, where = artifact_location(dataset)
+        if fs.exists(where):
+            # Something is there (saved in the other table format, or cut
+            # short): the dataset's own load says what.
+            return
         protocol = getattr(dataset, "_protocol", "file")
         if protocol not in ("file", None):
             where = f"{protocol}://{where}"
