@@ -105,7 +105,8 @@ def window_arrays(features: datasets.Dataset, logits: datasets.Dataset) -> Windo
 def _top_indices(logits: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k largest logits, largest first; of equal logits the
     earlier token comes first and is kept, as ``window_best_spans`` ranks them
-    (bf16 logits tie often)."""
+    (bf16 logits tie often). NaN ranks below every number."""
+    logits = np.where(np.isnan(logits), -np.inf, logits)
     if len(logits) <= k:
         return np.argsort(-logits, kind="stable")
     kth = np.partition(logits, -k)[-k]
@@ -146,13 +147,14 @@ def candidate_grid(
     starts = _top_indices(start_logits, settings.n_best_size)
     ends = _top_indices(end_logits, settings.n_best_size)
     length = ends[None, :] - starts[:, None]
+    scores = start_logits[starts][:, None] + end_logits[ends][None, :]
     valid = (
         in_context[starts][:, None]
         & in_context[ends][None, :]
         & (length >= 0)
         & (length < settings.max_answer_length)
+        & ~np.isnan(scores)
     )
-    scores = start_logits[starts][:, None] + end_logits[ends][None, :]
     return CandidateGrid(int(lo), starts, ends, scores, valid)
 
 
@@ -207,11 +209,12 @@ def _pair_search(
         & (length >= 0)
         & (length < settings.max_answer_length)
     )
-    scores = np.where(
-        valid,
-        windows.start_logits[starts][:, :, None] + windows.end_logits[ends][:, None, :],
-        -np.inf,
-    ).reshape(n, -1)
+    summed = (
+        windows.start_logits[starts][:, :, None] + windows.end_logits[ends][:, None, :]
+    )
+    # A pair with a NaN logit is no answer (argmax would take NaN as the best).
+    valid &= ~np.isnan(summed)
+    scores = np.where(valid, summed, -np.inf).reshape(n, -1)
     # argmax takes the first best pair in (start rank, end rank) order, as the
     # per-window search and the reference's double loop do.
     best = scores.argmax(axis=1)
@@ -228,6 +231,8 @@ def _first_maxima(
     ranking puts first), or None when a window has none (NaN logits)."""
     maxima = np.maximum.reduceat(logits, bounds[:-1])
     hits = np.flatnonzero(logits == maxima[owner])
+    if len(hits) == 0:
+        return None
     first = hits[np.r_[True, owner[hits][1:] != owner[hits][:-1]]]
     return first if len(first) == len(bounds) - 1 else None
 

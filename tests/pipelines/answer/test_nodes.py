@@ -3,12 +3,16 @@ same windows, same logits, same best span."""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
+from pathlib import Path
 
 import datasets
 import pandas as pd
 import pytest
+import yaml
+from kedro_datasets.pandas import JSONDataset
 
 from extractive_qa.pipelines.answer.nodes import ANSWER_COLUMNS, answer
 from extractive_qa.pipelines.features.nodes import tokenize_validation
@@ -16,6 +20,8 @@ from extractive_qa.pipelines.inference.nodes import postprocess, predict, rank_a
 from extractive_qa.qa.answering import AnswerSettings, to_question_dataset
 from extractive_qa.qa_model import QAModel
 from extractive_qa.records.shapes import EXAMPLE_FEATURES
+
+REPO = Path(__file__).resolve().parents[3]
 
 # Windows must fit the tiny model's 64 positions; the long context needs three.
 TOKENIZATION = {
@@ -118,6 +124,19 @@ def test_a_row_without_an_id_is_numbered_and_whole_number_ids_stay_whole():
     rows = QUESTIONS.drop(columns="id").to_dict("records")
     rows[0]["id"] = 7
     assert to_question_dataset(pd.DataFrame(rows))["id"] == ["7", "2"]
+
+
+def test_ids_read_through_the_catalog_entry_keep_their_text(tmp_path):
+    """The questions entry's own load arguments (conf/base/catalog.yml): 7
+    beside a row without an id stays 7, and "007" keeps its zeros."""
+    entry = yaml.safe_load((REPO / "conf/base/catalog.yml").read_text())["questions"]
+    lines = tmp_path / "questions.jsonl"
+    rows = QUESTIONS.drop(columns="id").to_dict("records")
+    rows = [{"id": 7, **rows[0]}, rows[1], {"id": "007", **rows[0]}]
+    lines.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in rows))
+    table = JSONDataset(filepath=str(lines), load_args=entry["load_args"]).load()
+
+    assert to_question_dataset(table)["id"] == ["7", "2", "007"]
 
 
 @pytest.mark.parametrize(
