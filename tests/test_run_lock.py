@@ -11,8 +11,10 @@ import subprocess
 
 import fsspec
 import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline
 
-from extractive_qa.run_lock import LOCK_NAME, RunLock, RunLockedError
+from extractive_qa.run_lock import LOCK_NAME, RunLock, RunLockedError, StorageLock
 
 
 def dead_pid() -> int:
@@ -124,3 +126,21 @@ def test_of_two_runs_that_start_together_only_one_holds_the_lock(storage, tmp_pa
         assert json.loads(file.read())["token"] == second.token
     second.release()
     assert not fs.exists(second.path)
+
+
+def test_the_next_run_of_a_process_whose_run_was_interrupted_takes_the_lock(
+    tmp_path,
+):
+    """A notebook's Ctrl-C: no hook ran after the first run, whose lock is held
+    by this (live) process; the kernel's next run goes ahead all the same."""
+    catalog = DataCatalog({"parameters": MemoryDataset({"storage": str(tmp_path)})})
+    hook = StorageLock()
+    hook.before_pipeline_run(pipeline=Pipeline([]), catalog=catalog)
+    first = json.loads((tmp_path / LOCK_NAME).read_text())["token"]
+
+    hook.before_pipeline_run(pipeline=Pipeline([]), catalog=catalog)
+
+    second = json.loads((tmp_path / LOCK_NAME).read_text())["token"]
+    assert second != first
+    hook.after_pipeline_run()
+    assert not (tmp_path / LOCK_NAME).exists()

@@ -95,19 +95,19 @@ class RunLock:
         """Write the lock file only where there is none; whether this run did.
 
         Exclusive creation (``O_EXCL`` on a local disk, a conditional put on
-        S3) lets exactly one of two runs that start together through. On a
-        filesystem without it, the file is written and read back instead.
+        S3) lets exactly one of two runs that start together through. A
+        filesystem may accept the mode without honouring it, or refuse it; the
+        file is read back either way, so the last writer wins there.
         """
         try:
             with self.fs.open(self.path, "xb") as file:
                 file.write(text.encode("utf-8"))
-            return True
         except FileExistsError:
             return False
-        except (NotImplementedError, ValueError, TypeError):
-            logger.debug("%s: no exclusive creation on this filesystem", self.path)
-        with self.fs.open(self.path, "w", encoding="utf-8") as file:
-            file.write(text)
+        except Exception as error:  # noqa: BLE001 - any refusal of the mode
+            logger.debug("%s: no exclusive creation here (%s)", self.path, error)
+            with self.fs.open(self.path, "w", encoding="utf-8") as file:
+                file.write(text)
         return (self.holder() or {}).get("token") == self.token
 
     def acquire(self) -> None:
@@ -125,7 +125,10 @@ class RunLock:
             )
             # Only the record found stale: another run may have taken over.
             if self.holder() == holder:
-                self.fs.rm(self.path)
+                try:
+                    self.fs.rm(self.path)
+                except FileNotFoundError:
+                    pass  # another run removed it first; creation decides
         record = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
@@ -172,8 +175,12 @@ class StorageLock:
         parameters = catalog.load("parameters") if "parameters" in catalog else {}
         root = str(parameters.get("storage") or DEFAULT_ROOT)
         fs = storage_filesystem(root, catalog, sorted(pipeline.datasets()))
-        self._lock = RunLock.for_root(root, fs)
-        self._lock.acquire()
+        # A run of this process that was interrupted (Ctrl-C in a notebook)
+        # still holds its lock: Kedro called no hook to release it.
+        self._release()
+        lock = RunLock.for_root(root, fs)
+        lock.acquire()
+        self._lock = lock
         # Kedro calls no hook when a run is interrupted (Ctrl-C) or when a
         # later before_pipeline_run hook fails; the lock still goes at exit.
         atexit.register(self._release_at_exit)
