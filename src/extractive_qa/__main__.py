@@ -139,14 +139,15 @@ def answer_command(argv: list[str]) -> int:
         pick_device(args.device)
     except ValueError as error:
         return _usage_error(f"{error}\n(the device option is --device)")
-    model_dataset = QAModelDataset(filepath=args.model)
-    if not model_dataset.exists():
-        return _usage_error(
-            f"--model {args.model}: no saved model there ({model_dataset.MARKER} "
-            "is missing). --model takes a directory written by save_pretrained, "
-            "e.g. data/06_models/fine_tuned_model after `make run`."
-        )
     try:
+        model_dataset = QAModelDataset(filepath=args.model)
+        if not model_dataset.exists():
+            return _usage_error(
+                f"--model {args.model}: no saved model there "
+                f"({model_dataset.MARKER} is missing). --model takes a directory "
+                "written by save_pretrained, e.g. data/06_models/fine_tuned_model "
+                "after `make run`."
+            )
         qa_model = model_dataset.load()
     except (DatasetError, ValueError) as error:
         return _usage_error(
@@ -184,14 +185,19 @@ def answer_command(argv: list[str]) -> int:
         )
     except (OSError, ValueError) as error:
         return _usage_error(str(error))
-    answers = answer_questions(
-        questions,
-        qa_model,
-        settings,
-        chunk_size=QUESTIONS_PER_CHUNK,
-        batch_size=args.batch_size,
-        device=args.device,
-    )
+    try:
+        answers = answer_questions(
+            questions,
+            qa_model,
+            settings,
+            chunk_size=QUESTIONS_PER_CHUNK,
+            batch_size=args.batch_size,
+            device=args.device,
+        )
+    except ValueError as error:
+        # The settings against this model and tokenizer: the window width, the
+        # room for a question.
+        return _usage_error(str(error))
     if args.questions is not None:
         for answer in answers:
             print(json.dumps(asdict(answer), ensure_ascii=False))  # noqa: T201

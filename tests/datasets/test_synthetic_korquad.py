@@ -65,8 +65,6 @@ def test_save_then_load_round_trips(tmp_path):
 
 
 def test_generation_writes_the_file_whole_and_leaves_nothing_beside_it(tmp_path):
-    # What a generation killed before its rename left: a cut file, hidden.
-    (tmp_path / ".synthetic_train.json.partial-0a1b2c3d").write_text('{"data": [')
     path = tmp_path / "synthetic_train.json"
 
     SyntheticKorQuADDataset(filepath=str(path), **GENERATION).load()

@@ -78,9 +78,8 @@ class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
         parent, _, name = self._path.rpartition("/")
         folder = parent or "."
         self._fs.makedirs(folder, exist_ok=True)
-        # Left by a generation that was killed before its rename.
-        for stale in self._fs.glob(f"{folder}/.{name}.partial-*"):
-            self._fs.rm(stale)
+        # Each process its own hidden file; one killed before its rename leaves
+        # it behind (removing others' could remove one still being written).
         staging = f"{folder}/.{name}.partial-{uuid.uuid4().hex[:8]}"
         with self._fs.open(staging, "w", encoding="utf-8") as file:
             file.write(text)

@@ -229,7 +229,7 @@ def missing_message(node: Node, missing: EntryState, where: str) -> str:
     """Why ``node`` will not run without ``missing``, and what to run first."""
     return (
         f"{missing.name} has not been made on this storage ({where}).\n"
-        f"{node.name} would read it, so it did not run and nothing was written. "
+        f"{node.name} would read it, so it did not run. "
         "Make it first (with this run's --env and --params):\n"
         f"    kedro run --to-nodes={missing.rebuild_from}\n"
         "or point --params=storage=... at the storage that holds it. "

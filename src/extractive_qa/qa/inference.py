@@ -59,7 +59,8 @@ def check_window_width(features: datasets.Dataset, positions: int) -> None:
     setting, before the model fails on them with a tensor-size error."""
     if len(features) == 0:
         return
-    lengths = pc.list_value_length(features.data.column("input_ids"))
+    # Through the dataset's indices, if it has any (a selection of rows).
+    lengths = pc.list_value_length(features.with_format("arrow")["input_ids"])
     longest = pc.max(lengths).as_py()
     if longest > positions:
         raise ValueError(

@@ -19,7 +19,12 @@ from typing import Any
 
 import datasets
 import torch
-from transformers import TrainerCallback
+from transformers import (
+    TrainerCallback,
+    TrainerControl,
+    TrainerState,
+    TrainingArguments,
+)
 
 from extractive_qa.qa.fingerprint import read_stamp
 
@@ -97,7 +102,13 @@ class CheckpointLog(TrainerCallback):
     """Log each checkpoint once the Trainer has written it whole: from then on
     a run that stops resumes there."""
 
-    def on_save(self, args, state, control, **kwargs) -> None:
+    def on_save(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        **kwargs: Any,
+    ) -> None:
         if state.is_world_process_zero:
             logger.info("saved checkpoint-%d in %s", state.global_step, args.output_dir)
 
