@@ -138,6 +138,22 @@ def test_command_line_names_a_missing_model_directory(
     assert "catalog" not in result.stderr
 
 
+def answer_file(
+    project: Path, questions: Path | str, env: dict, stdin: str | None = None
+) -> subprocess.CompletedProcess:
+    """The answer command on a --questions file (or - with ``stdin``), with the
+    reduced project's model."""
+    return subprocess.run(
+        [sys.executable, "-m", "extractive_qa", "answer", "--questions"]
+        + [str(questions), "--model", str(project / MODEL)],
+        input=stdin,
+        env=env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+
+
 def answer_cli(subprocess_env: dict, *arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "extractive_qa", "answer", *arguments]
@@ -310,14 +326,11 @@ def test_command_line_answers_json_lines_as_the_pipeline_does(
     reduced_project: Path, answered: list[dict], subprocess_env: dict
 ):
     questions = reduced_project / QUESTIONS
-    result = subprocess.run(
-        [sys.executable, "-m", "extractive_qa", "answer", "--questions", "-"]
-        + ["--model", str(reduced_project / MODEL)],
-        input=questions.read_text(encoding="utf-8"),
-        env=subprocess_env,
-        timeout=300,
-        capture_output=True,
-        text=True,
+    result = answer_file(
+        reduced_project,
+        "-",
+        subprocess_env,
+        stdin=questions.read_text(encoding="utf-8"),
     )
     assert result.returncode == 0, result.stderr[-2000:]
     printed = [json.loads(line) for line in result.stdout.splitlines()]
@@ -358,14 +371,7 @@ def test_command_line_names_the_line_that_is_not_json(
 ):
     lines = tmp_path / "questions.jsonl"
     lines.write_text('{"question": "q", "context": "c"}\n\nnot json\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "extractive_qa", "answer", "--questions", str(lines)]
-        + ["--model", str(reduced_project / MODEL)],
-        env=subprocess_env,
-        timeout=300,
-        capture_output=True,
-        text=True,
-    )
+    result = answer_file(reduced_project, lines, subprocess_env)
     assert result.returncode == 2
     assert f"error: {lines}, line 3: not JSON" in result.stderr
 
@@ -375,14 +381,7 @@ def test_command_line_names_its_questions_file_in_a_table_error(
 ):
     lines = tmp_path / "questions.jsonl"
     lines.write_text('{"id": 1, "question": "q"}\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "extractive_qa", "answer", "--questions", str(lines)]
-        + ["--model", str(reduced_project / MODEL)],
-        env=subprocess_env,
-        timeout=300,
-        capture_output=True,
-        text=True,
-    )
+    result = answer_file(reduced_project, lines, subprocess_env)
     assert result.returncode == 2
     assert f"error: {lines}: the table needs columns 'question' and 'context'" in (
         result.stderr

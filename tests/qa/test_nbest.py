@@ -260,20 +260,29 @@ def test_the_v2_nbest_top_probability_is_the_answer_probability():
     )
 
 
+def decode_both_ways(
+    starts: list[float], ends: list[float], n_best_size: int
+) -> tuple[Span | None, ExampleCandidates]:
+    """One window (context at tokens 3..8) of example ``e``, decoded without
+    no-answer handling (best span) and with it (n-best list)."""
+    offsets = window_offsets(n_context=6)
+    features, logits = tables(["e"], [offsets], [starts], [ends])
+    windows = window_arrays(features, logits)
+    settings = SpanSettings(n_best_size=n_best_size, max_answer_length=30)
+    v1 = best_spans(["e"], features["example_id"], windows, settings)["e"]
+    v2 = rank_spans(["e"], list(features["example_id"]), windows, settings)["e"]
+    return v1, v2
+
+
 @pytest.mark.parametrize("n_best_size", [2, 20])
 def test_tied_logits_give_the_same_span_with_and_without_no_answer(n_best_size):
     # Three starts tie (tokens 4, 5, 6), and three ends (5, 6, 7): more than
     # two, so n_best_size 2 keeps only some of them. Both modes take the
     # earliest start and end, the first maxima.
-    offsets = window_offsets(n_context=6)  # context at tokens 3..8
     starts = peaked(10, {4: 3.0, 5: 3.0, 6: 3.0})
     ends = peaked(10, {5: 5.0, 6: 5.0, 7: 5.0})
-    features, logits = tables(["e"], [offsets], [starts], [ends])
-    windows = window_arrays(features, logits)
-    settings = SpanSettings(n_best_size=n_best_size, max_answer_length=30)
 
-    v1 = best_spans(["e"], features["example_id"], windows, settings)["e"]
-    v2 = rank_spans(["e"], list(features["example_id"]), windows, settings)["e"]
+    v1, v2 = decode_both_ways(starts, ends, n_best_size)
 
     assert v1 == v2.spans[0] == Span(score=8.0, char_start=4, char_end=11)
 
@@ -281,14 +290,9 @@ def test_tied_logits_give_the_same_span_with_and_without_no_answer(n_best_size):
 @pytest.mark.parametrize("n_best_size", [2, 20])
 def test_nan_logits_rank_last_with_and_without_no_answer(n_best_size):
     # More NaN starts than n_best_size 2 keeps: the finite ones still count.
-    offsets = window_offsets(n_context=6)  # context at tokens 3..8
     starts = peaked(10, {3: float("nan"), 4: float("nan"), 5: float("nan"), 6: 2.0})
     ends = peaked(10, {7: 4.0, 8: float("nan")})
-    features, logits = tables(["e"], [offsets], [starts], [ends])
-    windows = window_arrays(features, logits)
-    settings = SpanSettings(n_best_size=n_best_size, max_answer_length=30)
 
-    v1 = best_spans(["e"], features["example_id"], windows, settings)["e"]
-    v2 = rank_spans(["e"], list(features["example_id"]), windows, settings)["e"]
+    v1, v2 = decode_both_ways(starts, ends, n_best_size)
 
     assert v1 == v2.spans[0] == Span(score=6.0, char_start=12, char_end=19)
