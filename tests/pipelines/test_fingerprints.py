@@ -117,3 +117,32 @@ def test_fine_tune_refuses_windows_of_another_tokenizer(
         )
     assert "train_features and base_model disagree on the tokenizer" in str(error.value)
     assert not list(tmp_path.iterdir()), "nothing may be written before the check"
+
+
+def test_fine_tune_refuses_windows_longer_than_the_model_has_positions(
+    tmp_path, korean_tokenizer, tiny_qa_model
+):
+    positions = tiny_qa_model.config.max_position_embeddings
+    long_windows = TOKENIZATION | {"max_length": 2 * positions}
+    long = examples()
+    long = long.map(lambda example: {"context": " ".join([CONTEXT] * 12)})
+    train = tokenize_train(long, korean_tokenizer, long_windows)
+    validation = tokenize_validation(examples(), korean_tokenizer, TOKENIZATION)
+    model = QAModel(model=tiny_qa_model, tokenizer=korean_tokenizer)
+
+    with pytest.raises(ValueError) as error:
+        fine_tune(
+            train,
+            examples(),
+            validation,
+            model,
+            CheckpointFolder(str(tmp_path)),
+            {},
+            TOKENIZATION,
+            False,
+        )
+    message = str(error.value)
+    assert "train_features have windows of up to" in message
+    assert f"the model has {positions} positions" in message
+    assert "tokenization.max_length" in message
+    assert not list(tmp_path.iterdir()), "nothing may be written before the check"

@@ -8,11 +8,20 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import torch
-from transformers import ElectraForQuestionAnswering, PreTrainedTokenizerFast
+from transformers import (
+    ElectraForQuestionAnswering,
+    PreTrainedTokenizerFast,
+    RobertaConfig,
+    RobertaForQuestionAnswering,
+)
 
 from extractive_qa.demo.tiny_model import build_tiny_electra
 from extractive_qa.qa.features import build_validation_features
-from extractive_qa.qa.inference import pick_device, predict_window_logits
+from extractive_qa.qa.inference import (
+    pick_device,
+    predict_window_logits,
+    usable_positions,
+)
 from extractive_qa.qa.windows import WindowSettings
 
 LONG_CONTEXT = (
@@ -174,6 +183,46 @@ def test_a_window_as_long_as_the_model_allows_is_predicted(
             batch_size=64,
             device="cpu",
         )
+
+
+def test_roberta_style_positions_count_from_after_the_padding_row(
+    korean_tokenizer: PreTrainedTokenizerFast,
+    tiny_qa_model: ElectraForQuestionAnswering,
+) -> None:
+    pad = korean_tokenizer.pad_token_id
+    model = RobertaForQuestionAnswering(
+        RobertaConfig(
+            vocab_size=len(korean_tokenizer),
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=32,
+            pad_token_id=pad,
+        )
+    )
+    # Position ids start at the padding row's index + 1.
+    assert usable_positions(model) == 32 - pad - 1
+    assert usable_positions(tiny_qa_model) == (
+        tiny_qa_model.config.max_position_embeddings
+    )
+
+    def window(length: int) -> datasets.Dataset:
+        ids = [korean_tokenizer.cls_token_id] + [9] * (length - 2)
+        ids.append(korean_tokenizer.sep_token_id)
+        return datasets.Dataset(
+            pa.table({"input_ids": pa.array([ids], pa.list_(pa.int32()))})
+        )
+
+    def logits(features: datasets.Dataset) -> datasets.Dataset:
+        return predict_window_logits(
+            model, features, pad_token_id=pad, batch_size=8, device="cpu"
+        )
+
+    fits = usable_positions(model)
+    assert [len(row) for row in logits(window(fits))["start_logits"]] == [fits]
+    with pytest.raises(ValueError, match=f"but the model has {fits} positions"):
+        logits(window(fits + 1))
 
 
 def test_chunks_give_the_same_logits_and_their_file_goes_with_the_result(

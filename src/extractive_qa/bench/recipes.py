@@ -15,6 +15,7 @@ from extractive_qa.qa.batching import WindowCollator
 from extractive_qa.qa.feature_sets import train_windows as tokenize_train
 from extractive_qa.qa.feature_sets import validation_windows as tokenize_validation
 from extractive_qa.qa.fingerprint import read_stamp, stamp
+from extractive_qa.qa.inference import usable_positions
 from extractive_qa.qa.windows import window_settings
 from extractive_qa.training.arguments import optimisation_arguments
 
@@ -96,7 +97,7 @@ def train_project(
         train_dataset=features,
         data_collator=WindowCollator(
             pad_token_id=tokenizer.pad_token_id,
-            max_width=model.config.max_position_embeddings,
+            max_width=usable_positions(model),
         ),
         processing_class=tokenizer,
         bucket_batches=bucket_batches,

@@ -54,9 +54,28 @@ def pick_device(requested: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
-def check_window_width(features: datasets.Dataset, positions: int) -> None:
+def usable_positions(model: PreTrainedModel) -> int:
+    """How many tokens a window of ``model`` may have.
+
+    Usually ``max_position_embeddings``. RoBERTa-style embeddings number the
+    positions from ``padding_idx + 1`` (their position table has a padding
+    row), so the first ``padding_idx + 1`` rows are never a token's position.
+    """
+    positions = model.config.max_position_embeddings
+    embeddings = getattr(model.base_model, "embeddings", None)
+    table = getattr(embeddings, "position_embeddings", None)
+    padding_idx = getattr(table, "padding_idx", None)
+    if isinstance(table, torch.nn.Embedding) and padding_idx is not None:
+        return positions - padding_idx - 1
+    return positions
+
+
+def check_window_width(
+    features: datasets.Dataset, positions: int, name: str = "the features"
+) -> None:
     """Refuse windows longer than the model has positions for, naming the
-    setting, before the model fails on them with a tensor-size error."""
+    feature set ``name`` and the setting, before the model fails on them with
+    a tensor-size error."""
     if len(features) == 0:
         return
     # Through the dataset's indices, if it has any (a selection of rows).
@@ -64,9 +83,10 @@ def check_window_width(features: datasets.Dataset, positions: int) -> None:
     longest = pc.max(lengths).as_py()
     if longest > positions:
         raise ValueError(
-            f"windows of up to {longest} tokens, but the model has {positions} "
-            f"positions. Lower tokenization.max_length (--max-length for the "
-            f"answer command) to {positions} or less, and make the windows again."
+            f"{name} have windows of up to {longest} tokens, but the model has "
+            f"{positions} positions. Lower tokenization.max_length (--max-length "
+            f"for the answer command) to {positions} or less, and make the windows "
+            "again."
         )
 
 
@@ -143,15 +163,13 @@ def predict_window_logits(
     Arrow file in a temporary folder; the result is memory-mapped from that
     file, which is removed once the returned dataset is no longer used.
     """
-    check_window_width(features, model.config.max_position_embeddings)
+    positions = usable_positions(model)
+    check_window_width(features, positions)
     target = pick_device(device)
     model = model.to(target).eval()
     names = [c for c in TOKEN_COLUMNS if c in features.column_names]
     tokens = features.select_columns(names).with_format("arrow")
-    collate = WindowCollator(
-        pad_token_id=pad_token_id,
-        max_width=model.config.max_position_embeddings,
-    )
+    collate = WindowCollator(pad_token_id=pad_token_id, max_width=positions)
     folder = tempfile.mkdtemp(prefix="extractive_qa_logits_")
     path = os.path.join(folder, "logits.arrow")
     chunks = range(0, len(features), PREDICT_CHUNK)

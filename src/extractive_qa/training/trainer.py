@@ -23,7 +23,11 @@ from extractive_qa.qa.fingerprint import (
     read_stamp,
     tokenizer_fingerprint,
 )
-from extractive_qa.qa.inference import pick_device
+from extractive_qa.qa.inference import (
+    check_window_width,
+    pick_device,
+    usable_positions,
+)
 from extractive_qa.qa_model import QAModel
 from extractive_qa.training.arguments import optimisation_arguments
 from extractive_qa.training.checkpoints import (
@@ -76,7 +80,8 @@ def check_training_inputs(
     base_model: QAModel,
 ) -> None:
     """Stop when the windows were cut with another tokenizer than the model's,
-    or the validation windows from other examples."""
+    are longer than the model has positions for, or the validation windows
+    come from other examples."""
     model_tokenizer = tokenizer_fingerprint(base_model.tokenizer)
     remedy = "Rebuild the windows: `kedro run --from-nodes=prepare_model`."
     for name, features in (
@@ -92,6 +97,7 @@ def check_training_inputs(
             model_tokenizer,
             remedy,
         )
+        check_window_width(features, usable_positions(base_model.model), name)
     stamped = read_stamp(validation_features)
     check_value(
         "examples",
@@ -145,7 +151,7 @@ def span_trainer(
         eval_dataset=evaluation.features,
         data_collator=WindowCollator(
             pad_token_id=tokenizer.pad_token_id,
-            max_width=base_model.model.config.max_position_embeddings,
+            max_width=usable_positions(base_model.model),
         ),
         processing_class=tokenizer,
         evaluation=evaluation,
