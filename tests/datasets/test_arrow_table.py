@@ -3,11 +3,15 @@ from that base (versions, refusing what is not one table) on real folders."""
 
 from __future__ import annotations
 
+import uuid
+
 import datasets
+import fsspec
 import pytest
 from kedro.io.core import DatasetError, Version
 
 from extractive_qa.datasets import ArrowTableDataset
+from extractive_qa.datasets.arrow_table import MARKERS
 
 
 @pytest.mark.parametrize("file_format", ["arrow", "parquet"])
@@ -59,3 +63,22 @@ def test_a_folder_without_its_marker_is_named_as_cut_short(tmp_path) -> None:
 
     with pytest.raises(DatasetError, match="holds no whole table .state.json is"):
         ArrowTableDataset(path=str(folder)).load()
+
+
+def test_the_newest_version_is_the_newest_whole_one() -> None:
+    # On object storage a publish copies the files one by one, marker last; a
+    # kill during it leaves a newer version folder without its marker.
+    path = f"memory://versions-{uuid.uuid4().hex}/features"
+    whole = ArrowTableDataset(path=path, version=Version(None, None))
+    whole.save(datasets.Dataset.from_dict({"x": [1, 2]}))
+    memory = fsspec.filesystem("memory")
+    (saved,) = memory.glob(f"{path}/*/features")
+    cut_short = f"{path}/9999-12-31T23.59.59.999Z/features"
+    for name in memory.ls(saved, detail=False):
+        if not name.endswith(MARKERS["arrow"]):
+            memory.copy(name, f"{cut_short}/{name.rsplit('/', 1)[-1]}")
+    assert memory.ls(cut_short)
+
+    newest = ArrowTableDataset(path=path, version=Version(None, None))
+    assert newest.resolve_load_version() == saved.split("/")[-2]
+    assert newest.load()["x"] == [1, 2]

@@ -146,7 +146,9 @@ class ArrowTableDataset(AbstractVersionedDataset[datasets.Dataset, datasets.Data
         super().__init__(
             filepath=PurePosixPath(resolved),
             version=version,
-            exists_function=self._fs.exists,
+            # Whole saves only: the newest version is the newest one with its
+            # marker, not a newer publish cut short on object storage.
+            exists_function=self._is_whole,
             glob_function=self._fs.glob,
         )
 
@@ -220,13 +222,16 @@ class ArrowTableDataset(AbstractVersionedDataset[datasets.Dataset, datasets.Data
         write = partial(self._write, data)
         save_directory(self._fs, save_path, write, MARKERS[self._file_format])
 
+    def _is_whole(self, path: str) -> bool:
+        return self._fs.exists(f"{path}/{MARKERS[self._file_format]}")
+
     def _exists(self) -> bool:
         # A publish in progress has removed the marker: the table reads as absent.
         try:
             load_path = get_filepath_str(self._get_load_path(), self._protocol)
         except DatasetError:
             return False
-        return self._fs.exists(f"{load_path}/{MARKERS[self._file_format]}")
+        return self._is_whole(load_path)
 
     def _describe(self) -> dict[str, Any]:
         return {
