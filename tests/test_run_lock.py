@@ -14,7 +14,14 @@ import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 
-from extractive_qa.run_lock import LOCK_NAME, RunLock, RunLockedError, StorageLock
+from extractive_qa.run_lock import (
+    LOCK_NAME,
+    RunLock,
+    RunLockedError,
+    StorageLock,
+    process_identity,
+    process_start,
+)
 
 
 def dead_pid() -> int:
@@ -81,6 +88,79 @@ def test_a_lock_from_another_host_is_not_guessed_at(tmp_path):
 
     assert "on gpu-7" in str(error.value)
     assert f"delete {tmp_path}/{LOCK_NAME}" in str(error.value)
+
+
+linux_only = pytest.mark.skipif(
+    not os.path.exists("/proc/self/stat"), reason="process identity is read in /proc"
+)
+
+
+@pytest.fixture
+def live_process():
+    """A process that runs until the test ends, then is stopped by its PID."""
+    process = subprocess.Popen(["sleep", "300"])
+    yield process.pid
+    process.kill()
+    process.wait(timeout=30)
+
+
+def write_live_holder(tmp_path, pid: int, **identity) -> None:
+    """A lock record of process ``pid`` on this host; ``identity`` replaces
+    parts of this process's identity."""
+    record = process_identity() | {"process_start": process_start(pid)} | identity
+    write_holder(
+        tmp_path,
+        pid=pid,
+        host=socket.gethostname(),
+        started="s",
+        command="c",
+        **record,
+    )
+
+
+@linux_only
+def test_the_lock_records_which_process_holds_it(tmp_path):
+    lock(tmp_path).acquire()
+
+    holder = json.loads((tmp_path / LOCK_NAME).read_text())
+    assert {"boot", "pid_namespace", "process_start"} <= holder.keys()
+    assert holder["process_start"] == process_start(os.getpid())
+    assert holder["boot"] == process_identity()["boot"]
+
+
+@linux_only
+def test_a_live_process_that_holds_the_lock_keeps_it(tmp_path, live_process):
+    write_live_holder(tmp_path, live_process)
+
+    with pytest.raises(RunLockedError, match=f"process {live_process} on"):
+        lock(tmp_path).acquire()
+
+
+@linux_only
+@pytest.mark.parametrize(
+    "changed", ["process_start", "boot"], ids=["pid reused", "rebooted"]
+)
+def test_a_live_process_that_is_not_the_holder_does_not_keep_its_lock(
+    tmp_path, live_process, changed
+):
+    # The holder's id now belongs to another process, or to a process of a
+    # later boot: the holder is gone, and the lock is taken over.
+    other = {"process_start": process_start(live_process) - 1, "boot": "an-old-boot"}
+    write_live_holder(tmp_path, live_process, **{changed: other[changed]})
+
+    lock(tmp_path).acquire()
+
+    assert json.loads((tmp_path / LOCK_NAME).read_text())["pid"] == os.getpid()
+
+
+@linux_only
+def test_a_holder_in_another_pid_namespace_is_not_guessed_at(tmp_path):
+    # Another container with the same hostname: its process ids mean nothing
+    # here, so no process by that id here does not make the lock stale.
+    write_live_holder(tmp_path, dead_pid(), pid_namespace="pid:[1]")
+
+    with pytest.raises(RunLockedError, match=f"delete {tmp_path}/{LOCK_NAME}"):
+        lock(tmp_path).acquire()
 
 
 def test_the_lock_works_on_any_fsspec_storage():

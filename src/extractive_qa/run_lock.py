@@ -7,8 +7,12 @@ host, start time and command, created only where there is none, and removes it
 when it ends. A second run stops
 at once, naming the holder. A lock whose process is gone (same host, no such
 process: a run killed with SIGKILL, or out of memory) is taken over with a
-warning. A lock from another host cannot be checked; the message says how to
-remove it when that run is known to be gone.
+warning. On Linux the lock also records the boot, the pid namespace and the
+process's start time, so that a later process given the same id, or a reboot,
+does not keep a dead run's lock alive, and a run in another container with the
+same hostname is not mistaken for a dead one. A lock from another host (or
+another pid namespace) cannot be checked; the message says how to remove it
+when that run is known to be gone.
 """
 
 from __future__ import annotations
@@ -47,6 +51,39 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="ascii") as file:
+            return file.read().strip()
+    except OSError:
+        return None
+
+
+def process_start(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks since boot (Linux), or None."""
+    stat = _read(f"/proc/{pid}/stat")
+    if stat is None:
+        return None
+    # Field 22; the command name (field 2) is in parentheses and may hold spaces.
+    return int(stat[stat.rindex(")") + 2 :].split()[19])
+
+
+def process_identity() -> dict[str, Any]:
+    """What tells this process apart from any other that has, or later gets,
+    its id: the boot, the pid namespace and its start time (Linux; elsewhere
+    nothing)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = None
+    identity = {
+        "boot": _read("/proc/sys/kernel/random/boot_id"),
+        "pid_namespace": namespace,
+        "process_start": process_start(os.getpid()),
+    }
+    return {key: value for key, value in identity.items() if value is not None}
+
+
 class RunLock:
     """The lock file of one storage root, on its own filesystem."""
 
@@ -74,11 +111,20 @@ class RunLock:
 
     def _stale(self, holder: dict[str, Any]) -> bool:
         pid = holder.get("pid")
-        return (
-            holder.get("host") == socket.gethostname()
-            and isinstance(pid, int)
-            and not process_alive(pid)
-        )
+        if holder.get("host") != socket.gethostname() or not isinstance(pid, int):
+            return False
+        if "boot" not in holder:  # written where there is no /proc
+            return not process_alive(pid)
+        here = process_identity()
+        if holder.get("pid_namespace") != here.get("pid_namespace"):
+            return False  # another container: its processes are not visible here
+        if holder["boot"] != here.get("boot"):
+            return True  # the machine has rebooted since
+        if not process_alive(pid):
+            return True
+        started = process_start(pid)
+        # Alive, but a later process that was given the same id.
+        return started is not None and started != holder.get("process_start")
 
     def _locked(self, holder: dict[str, Any]) -> RunLockedError:
         return RunLockedError(
@@ -135,6 +181,7 @@ class RunLock:
             "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
             "command": " ".join(sys.argv[1:]) or sys.argv[0],
             "token": self.token,
+            **process_identity(),
         }
         parent = self.path.rpartition("/")[0]
         if parent:
