@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
 
 from extractive_qa.datasets.squad_json import SquadJSONDataset
 from extractive_qa.datasets.synthetic_korquad import SAVE_ARGS, SyntheticKorQuADDataset
@@ -77,3 +80,24 @@ def test_generation_writes_the_file_whole_and_leaves_nothing_beside_it(tmp_path)
     )
     reference.save(generate_korquad(**GENERATION))
     assert path.read_bytes() == (tmp_path / "reference" / "train.json").read_bytes()
+
+
+def test_generation_removes_what_killed_generations_on_this_host_left(tmp_path):
+    ended = subprocess.Popen(["true"])
+    ended.wait(timeout=30)
+    host = socket.gethostname()
+    hidden = ".synthetic_train.json.partial-"
+    killed = f"{hidden}{host}-{ended.pid}-0a1b2c3d"
+    # Still being written here, and one of another machine sharing the folder.
+    running = f"{hidden}{host}-{os.getpid()}-0a1b2c3d"
+    elsewhere = f"{hidden}gpu-7-{ended.pid}-0a1b2c3d"
+    for name in (killed, running, elsewhere):
+        (tmp_path / name).write_text('{"data": [', encoding="utf-8")
+
+    SyntheticKorQuADDataset(
+        filepath=str(tmp_path / "synthetic_train.json"), **GENERATION
+    ).load()
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [running, elsewhere, "synthetic_train.json"]
+    )
