@@ -17,7 +17,6 @@ import logging
 import os
 from typing import Any
 
-import torch
 from kedro.framework.hooks import hook_impl
 from kedro.io import MemoryDataset
 from kedro.io.core import AbstractDataset
@@ -63,7 +62,11 @@ class MainProcessSaves:
 
     @hook_impl
     def after_catalog_created(self) -> None:
-        if world_size() > 1 and not torch.cuda.is_available():
+        if world_size() == 1:
+            return  # not launched by torchrun; torch is not imported for nothing
+        import torch
+
+        if not torch.cuda.is_available():
             os.environ.setdefault("ACCELERATE_USE_CPU", "true")
 
     @hook_impl

@@ -1,8 +1,8 @@
 """What every kedro command imports: the project's settings (its hooks) and its
-pipeline registry. transformers' model and Trainer code, and evaluate (which
-imports transformers' pipelines), take seconds to import and only the nodes that
-train, predict or score need them, so a CPU stage's run, `kedro status` or a
-refusal of bad input must not pay for them."""
+pipeline registry. torch, transformers' model and Trainer code, and evaluate
+(which imports transformers' pipelines) take seconds to import and only the
+nodes that train, predict or score need them, so a CPU stage's run, `kedro
+status` or a refusal of bad input must not pay for them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 HEAVY = (
+    "torch",
     "transformers.modeling_utils",
     "transformers.trainer",
     "transformers.training_args",

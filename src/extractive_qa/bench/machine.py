@@ -6,9 +6,6 @@ import os
 import platform
 from pathlib import Path
 
-import torch
-import transformers
-
 _CPUINFO = Path("/proc/cpuinfo")
 
 
@@ -23,6 +20,9 @@ def cpu_model() -> str:
 
 def describe_machine() -> dict:
     """CPU, core and thread counts, load, and library versions."""
+    import torch
+    import transformers
+
     return {
         "cpu": cpu_model(),
         "cores": os.cpu_count(),

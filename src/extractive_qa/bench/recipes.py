@@ -11,11 +11,9 @@ import pyarrow as pa
 from transformers import PreTrainedTokenizerBase
 
 from extractive_qa.bench import reference
-from extractive_qa.qa.batching import WindowCollator
 from extractive_qa.qa.feature_sets import train_windows as tokenize_train
 from extractive_qa.qa.feature_sets import validation_windows as tokenize_validation
 from extractive_qa.qa.fingerprint import read_stamp, stamp
-from extractive_qa.qa.inference import usable_positions
 from extractive_qa.qa.windows import window_settings
 from extractive_qa.training.arguments import optimisation_arguments
 
@@ -89,6 +87,8 @@ def train_project(
     """The project's training recipe (as in ``fine_tune``): unpadded windows,
     padded per batch by ``WindowCollator``, batches drawn as ``training`` says
     (length buckets by default: ``bucket_batches``)."""
+    from extractive_qa.qa.batching import WindowCollator
+    from extractive_qa.qa.inference import usable_positions
     from extractive_qa.training.bucket_trainer import LengthBucketTrainer
 
     trainer = LengthBucketTrainer(

@@ -23,19 +23,18 @@ import tempfile
 from copy import deepcopy
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import fsspec
 from kedro.io.core import AbstractDataset, DatasetError
 from kedro_datasets._typing import JSONPreview
-from transformers import (
-    AutoTokenizer,
-    PreTrainedTokenizerBase,
-)
 
 from extractive_qa.datasets.atomic import save_directory
 from extractive_qa.datasets.paths import protocol_and_path
 from extractive_qa.qa_model import SETTINGS_FILE, QAModel, load_qa_weights
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +52,6 @@ class _PretrainedDirectoryDataset(AbstractDataset[_Saved, _Saved]):
     ``pytorch_model.bin``, a vocabulary of another size) outlives it.
     """
 
-    SAVES: ClassVar[type]
     DESCRIPTION: ClassVar[str]
     # The file whose presence means the directory holds a finished save.
     MARKER: ClassVar[str]
@@ -92,6 +90,12 @@ class _PretrainedDirectoryDataset(AbstractDataset[_Saved, _Saved]):
         self._load_args = {**self.DEFAULT_LOAD_ARGS, **(load_args or {})}
         self._save_args = {**self.DEFAULT_SAVE_ARGS, **(save_args or {})}
         self.metadata = metadata
+
+    @staticmethod
+    def _saves() -> type:
+        """The type ``save`` takes (imported only when a save needs it:
+        transformers costs every kedro command seconds at startup)."""
+        raise NotImplementedError
 
     def _write(self, data: _Saved, directory: str) -> None:
         raise NotImplementedError
@@ -136,11 +140,12 @@ class _PretrainedDirectoryDataset(AbstractDataset[_Saved, _Saved]):
             return self._read(local_dir)
 
     def save(self, data: _Saved) -> None:
-        if not isinstance(data, self.SAVES):
+        saves = self._saves()
+        if not isinstance(data, saves):
             raise ValueError(
                 f"{type(self).__name__} at '{self._filepath}' saves a "
-                f"{self.SAVES.__name__}, got {type(data).__name__}; make the node "
-                f"that produces this dataset return a {self.SAVES.__name__}."
+                f"{saves.__name__}, got {type(data).__name__}; make the node "
+                f"that produces this dataset return a {saves.__name__}."
             )
         self._check_replaceable()
         # A crash mid-save leaves the previous directory whole.
@@ -173,10 +178,13 @@ class QAModelDataset(_PretrainedDirectoryDataset[QAModel]):
     ``pytorch_model.bin`` can run code when loaded.
     """
 
-    SAVES = QAModel
     DESCRIPTION = "QA model"
     MARKER = "config.json"
     DEFAULT_LOAD_ARGS = {"use_safetensors": True, "trust_remote_code": False}
+
+    @staticmethod
+    def _saves() -> type:
+        return QAModel
 
     def _write(self, data: QAModel, directory: str) -> None:
         data.model.save_pretrained(directory, **self._save_args)
@@ -186,6 +194,8 @@ class QAModelDataset(_PretrainedDirectoryDataset[QAModel]):
             settings.write_text(json.dumps(data.settings, indent=1) + "\n")
 
     def _read(self, directory: str) -> QAModel:
+        from transformers import AutoTokenizer
+
         model = load_qa_weights(directory, **self._load_args)
         # One trust_remote_code setting for both halves of the directory.
         tokenizer = AutoTokenizer.from_pretrained(
@@ -198,15 +208,22 @@ class QAModelDataset(_PretrainedDirectoryDataset[QAModel]):
         return QAModel(model=model, tokenizer=tokenizer, settings=settings)
 
 
-class TokenizerDataset(_PretrainedDirectoryDataset[PreTrainedTokenizerBase]):
+class TokenizerDataset(_PretrainedDirectoryDataset["PreTrainedTokenizerBase"]):
     """A tokenizer alone, e.g. one trained on the corpus before any model exists."""
 
-    SAVES = PreTrainedTokenizerBase
     DESCRIPTION = "tokenizer"
     MARKER = "tokenizer_config.json"
+
+    @staticmethod
+    def _saves() -> type:
+        from transformers import PreTrainedTokenizerBase
+
+        return PreTrainedTokenizerBase
 
     def _write(self, data: PreTrainedTokenizerBase, directory: str) -> None:
         data.save_pretrained(directory, **self._save_args)
 
     def _read(self, directory: str) -> PreTrainedTokenizerBase:
+        from transformers import AutoTokenizer
+
         return AutoTokenizer.from_pretrained(directory, **self._load_args)

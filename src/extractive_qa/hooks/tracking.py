@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,9 @@ import pandas as pd
 from kedro.config import MissingConfigException
 from kedro.framework.hooks import hook_impl
 from kedro.framework.project import pipelines
-from matplotlib.figure import Figure
 
 from extractive_qa.distributed import process_rank
 from extractive_qa.freshness import is_workspace, read_stamp, source_fingerprint
-from extractive_qa.serving import log_qa_model
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +137,9 @@ def _numbers(record: dict[str, Any], prefix: str) -> dict[str, float]:
 
 def _log_file(data: Any, name: str) -> None:
     """Log a figure or a table the node returned as a file of the run."""
-    if isinstance(data, Figure):
+    # A node can only have returned a figure if matplotlib is imported.
+    figures = sys.modules.get("matplotlib.figure")
+    if figures is not None and isinstance(data, figures.Figure):
         mlflow.log_figure(data, name)
         return
     if isinstance(data, pd.DataFrame):
@@ -251,6 +252,8 @@ class RunRecords:
             if dataset_name == "reliability":
                 _log_calibration_error(data)
         elif dataset_name == "fine_tuned_model":
+            from extractive_qa.serving import log_qa_model
+
             tokenization = self._catalog.load("params:tokenization")
             inference = self._catalog.load("params:inference")
             uri = log_qa_model(

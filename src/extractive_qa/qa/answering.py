@@ -20,7 +20,6 @@ import pandas as pd
 
 from extractive_qa.qa.decoding import chosen_probabilities, chosen_spans
 from extractive_qa.qa.features import build_validation_features
-from extractive_qa.qa.inference import predict_window_logits
 from extractive_qa.qa.nbest import rank_spans
 from extractive_qa.qa.spans import SpanSettings, span_settings, window_arrays
 from extractive_qa.qa.windows import WindowSettings, window_settings
@@ -270,6 +269,9 @@ def answer_questions(
     features = build_validation_features(
         questions, qa_model.tokenizer, settings.windows, chunk_size
     )
+    # torch is imported when a model runs, not when the pipelines are listed.
+    from extractive_qa.qa.inference import predict_window_logits
+
     logits = predict_window_logits(
         qa_model.model,
         features,

@@ -16,7 +16,6 @@ from extractive_qa.qa.fingerprint import (
     stamp,
     tokenizer_fingerprint,
 )
-from extractive_qa.qa.inference import predict_window_logits
 from extractive_qa.qa.nbest import (
     ExampleCandidates,
     answer_probability,
@@ -52,6 +51,9 @@ def predict_logits(
         "Rebuild the windows with the model's tokenizer: "
         "`kedro run --from-nodes=tokenize_validation`.",
     )
+    # torch is imported when a model runs, not when the pipelines are listed.
+    from extractive_qa.qa.inference import predict_window_logits
+
     logits = predict_window_logits(
         fine_tuned_model.model,
         validation_features,

@@ -17,12 +17,15 @@ import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import datasets
-from transformers import PreTrainedTokenizerBase
 
 from extractive_qa.qa.tables import arrow_columns
 from extractive_qa.qa.windows import WindowSettings
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 logger = logging.getLogger(__name__)
 
