@@ -58,8 +58,12 @@ bench-gpu: install
 	HF_HUB_OFFLINE=1 TQDM_DISABLE=1 $(BIN)/python -m extractive_qa.bench.gpu prepare
 	HF_HUB_OFFLINE=1 TQDM_DISABLE=1 $(BIN)/python -m extractive_qa.bench.gpu run
 
+# The suite in TEST_WORKERS processes (pytest-xdist), each test module kept on
+# one worker so that its module-scoped fixtures (the Airflow run, the
+# three-machine bucket) are built once. TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
 test: install airflow-venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -231,8 +231,13 @@ def test_an_interrupted_run_leaves_no_lock(tmp_path, subprocess_env):
     """Ctrl-C: Kedro calls no hook, and the lock goes when the process exits."""
     project = copy_project(tmp_path)
     lock = project / "data/.extractive_qa.lock"
+    # Training long enough that the interrupt lands in it however late this
+    # process reads the log line (a loaded machine).
     run = subprocess.Popen(
-        [sys.executable, "-m", "kedro", "run", "--env", "reduced"],
+        [
+            *(sys.executable, "-m", "kedro", "run", "--env", "reduced"),
+            "--params=training.num_train_epochs=20",
+        ],
         cwd=project,
         env=subprocess_env,
         stdout=subprocess.PIPE,
