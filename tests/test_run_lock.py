@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import socket
 import subprocess
 
@@ -126,6 +127,22 @@ def test_the_lock_records_which_process_holds_it(tmp_path):
     assert {"boot", "pid_namespace", "process_start"} <= holder.keys()
     assert holder["process_start"] == process_start(os.getpid())
     assert holder["boot"] == process_identity()["boot"]
+
+
+@linux_only
+def test_a_holder_whose_process_name_is_not_ascii_is_read(tmp_path):
+    # A process's name is whatever its program file is called.
+    program = tmp_path / "학습"
+    shutil.copy(shutil.which("sleep"), program)
+    process = subprocess.Popen([str(program), "300"])
+    try:
+        assert process_start(process.pid) is not None
+        write_live_holder(tmp_path, process.pid)
+        with pytest.raises(RunLockedError, match=f"process {process.pid} on"):
+            lock(tmp_path).acquire()
+    finally:
+        process.kill()
+        process.wait(timeout=30)
 
 
 @linux_only

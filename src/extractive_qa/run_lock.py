@@ -8,11 +8,12 @@ when it ends. A second run stops
 at once, naming the holder. A lock whose process is gone (same host, no such
 process: a run killed with SIGKILL, or out of memory) is taken over with a
 warning. On Linux the lock also records the boot, the pid namespace and the
-process's start time, so that a later process given the same id, or a reboot,
-does not keep a dead run's lock alive, and a run in another container with the
-same hostname is not mistaken for a dead one. A lock from another host (or
-another pid namespace) cannot be checked; the message says how to remove it
-when that run is known to be gone.
+process's start time, so that a later process given the same id, or a reboot
+(for runs in the host's own pid namespace), does not keep a dead run's lock
+alive, and a run in another container with the same hostname is not mistaken
+for a dead one. A lock from another host (or another pid namespace, which a
+restarted container also gets) cannot be checked; the message says how to
+remove it when that run is known to be gone.
 """
 
 from __future__ import annotations
@@ -53,8 +54,9 @@ def process_alive(pid: int) -> bool:
 
 def _read(path: str) -> str | None:
     try:
-        with open(path, encoding="ascii") as file:
-            return file.read().strip()
+        with open(path, "rb") as file:
+            # A process's name (in its stat line) may be any bytes.
+            return file.read().decode("utf-8", errors="replace").strip()
     except OSError:
         return None
 
@@ -65,20 +67,28 @@ def process_start(pid: int) -> int | None:
     if stat is None:
         return None
     # Field 22; the command name (field 2) is in parentheses and may hold spaces.
-    return int(stat[stat.rindex(")") + 2 :].split()[19])
+    try:
+        return int(stat[stat.rindex(")") + 2 :].split()[19])
+    except (ValueError, IndexError):
+        return None
+
+
+def pid_namespace() -> str | None:
+    """This process's pid namespace (Linux), e.g. ``pid:[4026531836]``: process
+    ids of another namespace (another container) mean nothing here."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
 
 
 def process_identity() -> dict[str, Any]:
     """What tells this process apart from any other that has, or later gets,
     its id: the boot, the pid namespace and its start time (Linux; elsewhere
     nothing)."""
-    try:
-        namespace = os.readlink("/proc/self/ns/pid")
-    except OSError:
-        namespace = None
     identity = {
         "boot": _read("/proc/sys/kernel/random/boot_id"),
-        "pid_namespace": namespace,
+        "pid_namespace": pid_namespace(),
         "process_start": process_start(os.getpid()),
     }
     return {key: value for key, value in identity.items() if value is not None}

@@ -82,16 +82,26 @@ def test_generation_writes_the_file_whole_and_leaves_nothing_beside_it(tmp_path)
     assert path.read_bytes() == (tmp_path / "reference" / "train.json").read_bytes()
 
 
+def pid_namespace_inode() -> int:
+    """The inode of this process's pid namespace, 0 where there is no /proc."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return 0
+
+
 def test_generation_removes_what_killed_generations_on_this_host_left(tmp_path):
     ended = subprocess.Popen(["true"])
     ended.wait(timeout=30)
-    host = socket.gethostname()
+    here = f"{socket.gethostname()}-{pid_namespace_inode()}"
     hidden = ".synthetic_train.json.partial-"
-    killed = f"{hidden}{host}-{ended.pid}-0a1b2c3d"
-    # Still being written here, and one of another machine sharing the folder.
-    running = f"{hidden}{host}-{os.getpid()}-0a1b2c3d"
-    elsewhere = f"{hidden}gpu-7-{ended.pid}-0a1b2c3d"
-    for name in (killed, running, elsewhere):
+    killed = f"{hidden}{here}-{ended.pid}-0a1b2c3d"
+    # Still being written here; one of another machine sharing the folder; one
+    # of another container with this hostname, whose process ids are its own.
+    running = f"{hidden}{here}-{os.getpid()}-0a1b2c3d"
+    elsewhere = f"{hidden}gpu-7-{here.rsplit('-', 1)[1]}-{ended.pid}-0a1b2c3d"
+    container = f"{hidden}{socket.gethostname()}-1-{ended.pid}-0a1b2c3d"
+    for name in (killed, running, elsewhere, container):
         (tmp_path / name).write_text('{"data": [', encoding="utf-8")
 
     SyntheticKorQuADDataset(
@@ -99,5 +109,5 @@ def test_generation_removes_what_killed_generations_on_this_host_left(tmp_path):
     ).load()
 
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [running, elsewhere, "synthetic_train.json"]
+        [running, elsewhere, container, "synthetic_train.json"]
     )

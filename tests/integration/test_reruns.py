@@ -272,6 +272,9 @@ def test_an_interrupted_run_leaves_no_lock(tmp_path, subprocess_env):
         run.stdout.close()
 
     assert held, "the run did not hold the lock while it trained"
-    inherited = (signal.getsignal(signal.SIGINT), signal.pthread_sigmask(0, []))
+    inherited = (
+        signal.getsignal(signal.SIGINT),
+        signal.pthread_sigmask(signal.SIG_BLOCK, []),
+    )
     assert run.returncode != 0, f"SIGINT here: {inherited}\n{output[-3000:]}"
     assert not lock.exists()

@@ -6,7 +6,7 @@ goes through the same JSON path as a real KorQuAD file. Delete the file to
 regenerate it. The file is written whole or not at all: into a hidden sibling,
 then renamed into place, so a run killed while generating leaves no cut file
 behind that the next run would read. The hidden file a killed generation left
-goes at the next generation on the same host.
+goes at the next generation on the same host (and in the same container).
 """
 
 from __future__ import annotations
@@ -24,22 +24,29 @@ from kedro_datasets._typing import JSONPreview
 
 from extractive_qa.datasets.squad_json import SquadJSONDataset
 from extractive_qa.demo.synthetic import generate_korquad
-from extractive_qa.run_lock import process_alive
+from extractive_qa.run_lock import pid_namespace, process_alive
 
 logger = logging.getLogger(__name__)
 
 # How the JSON is written (what makes its bytes, which its fingerprint reads).
 SAVE_ARGS = {"ensure_ascii": False, "indent": 1}
-_PARTIAL = re.compile(r"\.partial-(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{8}$")
+_PARTIAL = re.compile(r"\.partial-(?P<where>.+)-(?P<pid>\d+)-[0-9a-f]{8}$")
+
+
+def _where() -> str:
+    """This host and its pid namespace: where a process id means this process
+    (two containers with one hostname have their own namespaces)."""
+    namespace = re.sub(r"\D", "", pid_namespace() or "") or "0"
+    return f"{socket.gethostname()}-{namespace}"
 
 
 def _left_by_dead_process(suffix: str) -> bool:
-    """Whether a ``.partial-<host>-<pid>-<hex>`` file is a generation by a
-    process of this host that has ended."""
+    """Whether a ``.partial-<host>-<namespace>-<pid>-<hex>`` file is a
+    generation by a process of this host and pid namespace that has ended."""
     match = _PARTIAL.fullmatch(suffix)
     return (
         match is not None
-        and match["host"] == socket.gethostname()
+        and match["where"] == _where()
         and not process_alive(int(match["pid"]))
     )
 
@@ -95,15 +102,14 @@ class SyntheticKorQuADDataset(AbstractDataset[dict, dict]):
         parent, _, name = self._path.rpartition("/")
         folder = parent or "."
         self._fs.makedirs(folder, exist_ok=True)
-        # Each process its own hidden file, named by host and process, so that
-        # the files of killed generations on this host can go (another
-        # process's may still be being written).
+        # Each process its own hidden file, named by host, pid namespace and
+        # process, so that the files of killed generations here can go
+        # (another process's may still be being written).
         prefix = f"{folder}/.{name}.partial-"
         for leftover in self._fs.glob(f"{prefix}*"):
             if _left_by_dead_process(leftover[leftover.rindex(".partial-") :]):
                 self._fs.rm_file(leftover)
-        host = socket.gethostname()
-        staging = f"{prefix}{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        staging = f"{prefix}{_where()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         with self._fs.open(staging, "w", encoding="utf-8") as file:
             file.write(text)
         self._fs.mv(staging, self._path)

@@ -278,6 +278,7 @@ def answer_questions(
         pad_token_id=qa_model.tokenizer.pad_token_id,
         batch_size=batch_size,
         device=device,
+        name="the questions",
     )
     example_ids = questions["id"][:]
     feature_example_ids = features["example_id"][:]

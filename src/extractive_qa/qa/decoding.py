@@ -60,6 +60,7 @@ def predict_logits(
         pad_token_id=fine_tuned_model.tokenizer.pad_token_id,
         batch_size=batch_size,
         device=device,
+        name="validation_features",
     )
     if fingerprint is not None:
         stamp(logits, fingerprint)

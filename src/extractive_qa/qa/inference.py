@@ -65,7 +65,7 @@ def usable_positions(model: PreTrainedModel) -> int:
     embeddings = getattr(model.base_model, "embeddings", None)
     table = getattr(embeddings, "position_embeddings", None)
     padding_idx = getattr(table, "padding_idx", None)
-    if isinstance(table, torch.nn.Embedding) and padding_idx is not None:
+    if isinstance(padding_idx, int):
         return positions - padding_idx - 1
     return positions
 
@@ -155,6 +155,7 @@ def predict_window_logits(
     pad_token_id: int,
     batch_size: int,
     device: str,
+    name: str = "the features",
 ) -> datasets.Dataset:
     """Logits of every window as ragged ``start_logits``/``end_logits`` columns,
     one row per feature in the features' order.
@@ -164,7 +165,7 @@ def predict_window_logits(
     file, which is removed once the returned dataset is no longer used.
     """
     positions = usable_positions(model)
-    check_window_width(features, positions)
+    check_window_width(features, positions, name)
     target = pick_device(device)
     model = model.to(target).eval()
     names = [c for c in TOKEN_COLUMNS if c in features.column_names]
