@@ -97,6 +97,21 @@ def test_postprocess_refuses_windows_of_other_examples(korean_tokenizer, tiny_qa
         postprocess(edited, features, logits, POSTPROCESSING, False)
 
 
+def fine_tune_into(tmp_path, train, validation, model: QAModel) -> None:
+    """fine_tune on ``examples()``, checkpointing under ``tmp_path``; the tests
+    expect it to refuse its inputs before it trains or writes."""
+    fine_tune(
+        train,
+        examples(),
+        validation,
+        model,
+        CheckpointFolder(str(tmp_path)),
+        {},
+        TOKENIZATION,
+        False,
+    )
+
+
 def test_fine_tune_refuses_windows_of_another_tokenizer(
     tmp_path, korean_tokenizer, tiny_qa_model, other_tokenizer
 ):
@@ -105,16 +120,7 @@ def test_fine_tune_refuses_windows_of_another_tokenizer(
     model = QAModel(model=tiny_qa_model, tokenizer=korean_tokenizer)
 
     with pytest.raises(StaleArtifactError) as error:
-        fine_tune(
-            train,
-            examples(),
-            validation,
-            model,
-            CheckpointFolder(str(tmp_path)),
-            {},
-            TOKENIZATION,
-            False,
-        )
+        fine_tune_into(tmp_path, train, validation, model)
     assert "train_features and base_model disagree on the tokenizer" in str(error.value)
     assert not list(tmp_path.iterdir()), "nothing may be written before the check"
 
@@ -131,16 +137,7 @@ def test_fine_tune_refuses_windows_longer_than_the_model_has_positions(
     model = QAModel(model=tiny_qa_model, tokenizer=korean_tokenizer)
 
     with pytest.raises(ValueError) as error:
-        fine_tune(
-            train,
-            examples(),
-            validation,
-            model,
-            CheckpointFolder(str(tmp_path)),
-            {},
-            TOKENIZATION,
-            False,
-        )
+        fine_tune_into(tmp_path, train, validation, model)
     message = str(error.value)
     assert "train_features have windows of up to" in message
     assert f"the model has {positions} positions" in message
