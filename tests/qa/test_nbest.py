@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from extractive_qa.qa.decoding import chosen_spans
 from extractive_qa.qa.nbest import (
     ExampleCandidates,
     answer_probability,
@@ -296,3 +297,34 @@ def test_nan_logits_rank_last_with_and_without_no_answer(n_best_size):
     v1, v2 = decode_both_ways(starts, ends, n_best_size)
 
     assert v1 == v2.spans[0] == Span(score=6.0, char_start=12, char_end=19)
+
+
+def test_the_null_score_is_read_at_each_windows_cls_wherever_it_is() -> None:
+    # Two XLNet-style windows: context, [SEP], question, [SEP], [CLS] last.
+    offsets = [[[0, 3], [4, 7], None, None, None, None]] * 2
+    starts = [peaked(6, {0: 2.0, 5: 4.0}), peaked(6, {0: 2.0, 5: 3.0})]
+    ends = [peaked(6, {0: 2.0, 5: 4.0}), peaked(6, {0: 2.0, 5: 3.0})]
+    features, logits = tables(["e", "e"], offsets, starts, ends)
+    features = features.add_column("cls_index", [5, 5])
+    settings = SpanSettings(n_best_size=3, max_answer_length=5)
+    windows = window_arrays(features, logits)
+
+    candidates = rank_spans(["e"], ["e", "e"], windows, settings)["e"]
+    v2 = chosen_spans(["e"], ["e", "e"], windows, settings, True, 0.0)
+
+    # The null is the smaller CLS score (3 + 3), above the best span (2 + 2).
+    assert candidates.null_score == 6.0
+    assert candidates.spans[0] == Span(score=4.0, char_start=0, char_end=3)
+    assert v2 == {"e": None}
+
+
+def test_features_without_cls_index_read_the_null_at_the_first_token() -> None:
+    features, logits = tables(
+        ["e"], [window_offsets(2)], [peaked(6, {0: 1.5})], [peaked(6, {0: 0.5})]
+    )
+
+    candidates = rank_spans(
+        ["e"], ["e"], window_arrays(features, logits), SpanSettings(3, 5)
+    )["e"]
+
+    assert candidates.null_score == 2.0

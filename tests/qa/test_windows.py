@@ -6,6 +6,7 @@ from __future__ import annotations
 import datasets
 import numpy as np
 import pytest
+from tokenizers.processors import TemplateProcessing
 from transformers import PreTrainedTokenizerFast
 
 from extractive_qa.demo.synthetic import generate_korquad, inventory_characters
@@ -256,6 +257,42 @@ def test_context_first_tokenizers_label_the_answer_too(
         start = features[window]["start_positions"]
         end = features[window]["end_positions"]
         assert LONG_CONTEXT[offsets[start][0] : offsets[end][1]] == "부산"
+
+
+def cls_last(tokenizer: PreTrainedTokenizerFast) -> PreTrainedTokenizerFast:
+    """The tokenizer rebuilt the XLNet way: context, question, then [CLS] last,
+    padding on the left."""
+    tokenizer.backend_tokenizer.post_processor = TemplateProcessing(
+        single="$A:0 [SEP]:0 [CLS]:2",
+        pair="$A:0 [SEP]:0 $B:1 [SEP]:1 [CLS]:2",
+        special_tokens=[
+            ("[SEP]", tokenizer.sep_token_id),
+            ("[CLS]", tokenizer.cls_token_id),
+        ],
+    )
+    tokenizer.padding_side = "left"
+    return tokenizer
+
+
+def test_cls_last_tokenizers_label_and_index_their_last_token(
+    korean_tokenizer: PreTrainedTokenizerFast,
+) -> None:
+    tokenizer = cls_last(korean_tokenizer)
+    settings = WindowSettings(max_length=24, doc_stride=6, max_query_length=10)
+    rows = examples(example("long", LONG_CONTEXT, BIRTH_QUESTION, "부산"))
+
+    train = build_train_features(rows, tokenizer, settings, chunk_size=100)
+    validation = build_validation_features(rows, tokenizer, settings, chunk_size=100)
+
+    assert len(train) > 1
+    assert train["input_ids"] == validation["input_ids"]
+    for feature, cls_index in zip(train, validation["cls_index"], strict=True):
+        assert cls_index == len(feature["input_ids"]) - 1
+        assert feature["input_ids"][cls_index] == tokenizer.cls_token_id
+    # Only the first window holds 부산; the others point at their CLS.
+    assert train[0]["start_positions"] < validation["cls_index"][0]
+    assert train["start_positions"][1:] == validation["cls_index"][1:]
+    assert train["end_positions"][1:] == validation["cls_index"][1:]
 
 
 # ---------------------------------------------------------- validation features

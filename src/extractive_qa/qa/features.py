@@ -138,6 +138,9 @@ def build_validation_features(
             np.asarray(chunk["id"], dtype=object)[windows.example_index], pa.string()
         )
         columns["offset_mapping"] = context_offsets(windows)
+        columns["cls_index"] = pa.array(
+            cls_positions(tokenizer, windows).astype(np.int32)
+        )
         tables.append(pa.table(columns))
     _report_cut_questions(split, n_cut, len(examples), settings)
     features = _dataset(tables)

@@ -4,7 +4,8 @@ Each window offers its ``n_best_size`` best valid spans (the same candidates and
 masks as ``spans.best_window_span``); an example keeps the ``n_best_size`` best
 over all of its windows. The null score of an example is the minimum over its
 windows of ``start_logit[CLS] + end_logit[CLS]``, as in the SQuAD v2 reference
-recipe; CLS is each window's first token, where BERT-style tokenizers put it.
+recipe. CLS is where the window's ``cls_index`` says: first for BERT-style
+tokenizers, last for XLNet-style ones.
 """
 
 from __future__ import annotations
@@ -44,9 +45,9 @@ def window_top_spans(
 
 
 def window_null_scores(windows: WindowArrays) -> np.ndarray:
-    """``start_logit + end_logit`` of each window's first (CLS) token."""
-    first = windows.bounds[:-1]
-    return windows.start_logits[first] + windows.end_logits[first]
+    """``start_logit + end_logit`` of each window's CLS token."""
+    cls = windows.null_positions
+    return windows.start_logits[cls] + windows.end_logits[cls]
 
 
 def rank_spans(

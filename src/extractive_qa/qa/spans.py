@@ -57,6 +57,8 @@ class WindowArrays:
     char_ends: np.ndarray
     in_context: np.ndarray
     bounds: np.ndarray
+    # Flat index of each window's CLS token, whose logits score "no answer".
+    null_positions: np.ndarray
 
 
 def _flat_list(column: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
@@ -75,7 +77,11 @@ def window_arrays(features: datasets.Dataset, logits: datasets.Dataset) -> Windo
             f"{len(features)}: the logits were predicted from other features. "
             "Rerun `kedro run --nodes=predict`."
         )
-    feature_table = arrow_columns(features, ["offset_mapping"])
+    # Feature sets built before cls_index was stored have CLS first.
+    has_cls = "cls_index" in features.column_names
+    feature_table = arrow_columns(
+        features, ["offset_mapping", "cls_index"] if has_cls else ["offset_mapping"]
+    )
     logit_table = arrow_columns(logits, ["start_logits", "end_logits"])
     pairs, bounds = _flat_list(feature_table.column("offset_mapping"))
     starts, logit_bounds = _flat_list(logit_table.column("start_logits"))
@@ -92,6 +98,9 @@ def window_arrays(features: datasets.Dataset, logits: datasets.Dataset) -> Windo
     char_ends = np.full(len(pairs), -1, dtype=np.int64)
     char_starts[in_context] = flat_pairs[0::2]
     char_ends[in_context] = flat_pairs[1::2]
+    null_positions = bounds[:-1].astype(np.int64)
+    if has_cls:
+        null_positions = null_positions + feature_table.column("cls_index").to_numpy()
     return WindowArrays(
         start_logits=starts.to_numpy(zero_copy_only=False),
         end_logits=ends.to_numpy(zero_copy_only=False),
@@ -99,6 +108,7 @@ def window_arrays(features: datasets.Dataset, logits: datasets.Dataset) -> Windo
         char_ends=char_ends,
         in_context=in_context,
         bounds=bounds,
+        null_positions=null_positions,
     )
 
 

@@ -126,11 +126,14 @@ def test_validation_windows_carry_example_ids_and_offsets(examples, korean_token
         "token_type_ids",
         "example_id",
         "offset_mapping",
+        "cls_index",
     ]
     assert schema.field("input_ids").type == pa.list_(pa.int32())
     assert schema.field("token_type_ids").type == pa.list_(pa.int8())
     assert schema.field("example_id").type == pa.string()
     assert schema.field("offset_mapping").type == pa.list_(pa.list_(pa.int32()))
+    assert schema.field("cls_index").type == pa.int32()
+    assert features["cls_index"] == [0] * 5
     assert features["example_id"] == ["short", "long", "long", "long", "none"]
 
 
