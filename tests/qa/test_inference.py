@@ -13,6 +13,8 @@ from transformers import (
     PreTrainedTokenizerFast,
     RobertaConfig,
     RobertaForQuestionAnswering,
+    XLNetConfig,
+    XLNetForQuestionAnsweringSimple,
 )
 
 from extractive_qa.demo.tiny_model import build_tiny_electra
@@ -260,3 +262,39 @@ def test_chunks_give_the_same_logits_and_their_file_goes_with_the_result(
     del chunked
     gc.collect()
     assert not Path(source).exists()
+
+
+def test_models_with_relative_positions_take_windows_of_any_length(
+    korean_tokenizer: PreTrainedTokenizerFast,
+) -> None:
+    # XLNet has no position table: its config reports -1 positions.
+    torch.manual_seed(0)
+    model = XLNetForQuestionAnsweringSimple(
+        XLNetConfig(
+            vocab_size=len(korean_tokenizer),
+            d_model=16,
+            n_layer=1,
+            n_head=2,
+            d_inner=32,
+            pad_token_id=korean_tokenizer.pad_token_id,
+        )
+    ).eval()
+    features = validation_features(korean_tokenizer)
+
+    logits = predict_window_logits(
+        model,
+        features,
+        pad_token_id=korean_tokenizer.pad_token_id,
+        batch_size=2,
+        device="cpu",
+    )
+
+    assert usable_positions(model) is None
+    for row, feature in enumerate(features):
+        with torch.inference_mode():
+            alone = model(
+                input_ids=torch.tensor([feature["input_ids"]]),
+                token_type_ids=torch.tensor([feature["token_type_ids"]]),
+            )
+        start = np.asarray(logits[row]["start_logits"])
+        np.testing.assert_allclose(start, alone.start_logits[0].numpy(), atol=1e-4)

@@ -54,14 +54,18 @@ def pick_device(requested: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
-def usable_positions(model: PreTrainedModel) -> int:
-    """How many tokens a window of ``model`` may have.
+def usable_positions(model: PreTrainedModel) -> int | None:
+    """How many tokens a window of ``model`` may have; None when any number.
 
     Usually ``max_position_embeddings``. RoBERTa-style embeddings number the
     positions from ``padding_idx + 1`` (their position table has a padding
     row), so the first ``padding_idx + 1`` rows are never a token's position.
+    Models with relative positions and no table (XLNet reports -1) have no
+    limit.
     """
-    positions = model.config.max_position_embeddings
+    positions = getattr(model.config, "max_position_embeddings", None)
+    if not isinstance(positions, int) or positions < 1:
+        return None
     embeddings = getattr(model.base_model, "embeddings", None)
     table = getattr(embeddings, "position_embeddings", None)
     padding_idx = getattr(table, "padding_idx", None)
@@ -71,12 +75,12 @@ def usable_positions(model: PreTrainedModel) -> int:
 
 
 def check_window_width(
-    features: datasets.Dataset, positions: int, name: str = "the features"
+    features: datasets.Dataset, positions: int | None, name: str = "the features"
 ) -> None:
     """Refuse windows longer than the model has positions for, naming the
     feature set ``name`` and the setting, before the model fails on them with
-    a tensor-size error."""
-    if len(features) == 0:
+    a tensor-size error. ``positions`` None: the model takes any length."""
+    if len(features) == 0 or positions is None:
         return
     # Through the dataset's indices, if it has any (a selection of rows).
     lengths = pc.list_value_length(features.with_format("arrow")["input_ids"])
