@@ -328,3 +328,17 @@ def test_features_without_cls_index_read_the_null_at_the_first_token() -> None:
     )["e"]
 
     assert candidates.null_score == 2.0
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1e9, float("inf")])
+def test_no_valid_span_is_no_answer_whatever_the_threshold(threshold) -> None:
+    # With one candidate each, the best end (token 3) comes before the best
+    # start (token 4): no valid span, so the null odds are +inf.
+    features, logits = tables(
+        ["e"], [window_offsets(3)], [peaked(7, {4: 5.0})], [peaked(7, {3: 5.0})]
+    )
+    windows = window_arrays(features, logits)
+
+    chosen = chosen_spans(["e"], ["e"], windows, SpanSettings(1, 5), True, threshold)
+
+    assert chosen == {"e": None}

@@ -12,9 +12,13 @@ from extractive_qa.qa import spans
 from extractive_qa.qa.spans import SpanSettings, best_spans, best_window_span
 
 
-def _windows(rng: np.random.Generator, n_windows: int) -> spans.WindowArrays:
+def _windows(
+    rng: np.random.Generator, n_windows: int, masked: bool = False
+) -> spans.WindowArrays:
     """Windows of 3-60 tokens, context after a 2-8 token question; about half
-    peaked so their best start and end make a valid span, half random."""
+    peaked so their best start and end make a valid span, half random. With
+    ``masked`` the tokens outside the context get float32's lowest value, as
+    models that mask logits give them."""
     offsets, starts, ends = [], [], []
     for _ in range(n_windows):
         n_question = int(rng.integers(2, 9))
@@ -31,6 +35,10 @@ def _windows(rng: np.random.Generator, n_windows: int) -> spans.WindowArrays:
             token = n_question + int(rng.integers(0, n_context))
             start[token] += 10
             end[token] += 10
+        if masked:
+            outside = np.ones(length, dtype=bool)
+            outside[n_question : n_question + n_context] = False
+            start[outside] = end[outside] = np.finfo(np.float32).min
         starts.append(start.tolist())
         ends.append(end.tolist())
     features = datasets.Dataset(
@@ -52,6 +60,7 @@ def _windows(rng: np.random.Generator, n_windows: int) -> spans.WindowArrays:
     return spans.window_arrays(features, logits)
 
 
+@pytest.mark.parametrize("masked", [False, True])
 @pytest.mark.parametrize("chunk", [1, 7, 4096])
 @pytest.mark.parametrize(
     "settings",
@@ -61,9 +70,12 @@ def _windows(rng: np.random.Generator, n_windows: int) -> spans.WindowArrays:
     ],
 )
 def test_every_window_gets_the_span_the_one_window_search_finds(
-    chunk: int, settings: SpanSettings, monkeypatch: pytest.MonkeyPatch
+    chunk: int,
+    settings: SpanSettings,
+    masked: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    windows = _windows(np.random.default_rng(11), 60)
+    windows = _windows(np.random.default_rng(11), 60, masked)
     ids = [f"w{i}" for i in range(60)]
     monkeypatch.setattr(spans, "CHUNK", chunk)
 

@@ -90,9 +90,10 @@ def chosen_spans(
         return best_spans(example_ids, feature_example_ids, windows, settings)
     if ranked is None:
         ranked = rank_spans(example_ids, feature_example_ids, windows, settings)
+    # No valid span means no answer, whatever the threshold (even +inf).
     return {
         example_id: None
-        if candidates.null_odds > null_score_diff_threshold
+        if not candidates.spans or candidates.null_odds > null_score_diff_threshold
         else candidates.spans[0]
         for example_id, candidates in ranked.items()
     }

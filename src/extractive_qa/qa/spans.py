@@ -157,7 +157,9 @@ def candidate_grid(
     starts = _top_indices(start_logits, settings.n_best_size)
     ends = _top_indices(end_logits, settings.n_best_size)
     length = ends[None, :] - starts[:, None]
-    scores = start_logits[starts][:, None] + end_logits[ends][None, :]
+    # Masked logits (float32's lowest) sum to -inf, which is what they mean.
+    with np.errstate(over="ignore"):
+        scores = start_logits[starts][:, None] + end_logits[ends][None, :]
     valid = (
         in_context[starts][:, None]
         & in_context[ends][None, :]
@@ -187,14 +189,21 @@ def _ranked_top(
     (windows x k) matrix; cells past a window shorter than k hold -1.
 
     ``owner[i]`` is the window of token ``i``. One sort of all tokens by
-    (window, -logit) instead of a sort per window; the key is exact in float64
-    since the float32 logits are bounded.
+    (window, -logit) instead of a sort per window. Float32 logits sort as one
+    exact integer key (window in the high bits, the logit's order-preserving
+    bit pattern in the low ones), whatever their magnitude; NaN ranks last.
     """
-    values = logits.astype(np.float64)
-    finite = np.isfinite(values)
-    bound = np.abs(values[finite]).max(initial=0.0)
-    values = np.where(finite, values, -bound)
-    order = np.argsort(owner * (2 * bound + 1) - values, kind="stable")
+    logits = np.where(np.isnan(logits), -np.inf, logits)
+    # -0.0 and 0.0 are equal logits, so one bit pattern (x + 0 gives +0.0).
+    logits = logits + logits.dtype.type(0)
+    if logits.dtype == np.float32:
+        bits = logits.view(np.uint32).astype(np.uint64)
+        # Negative floats order by inverted bits, positive ones above them.
+        ascending = np.where(bits >> 31, bits ^ 0xFFFFFFFF, bits | 0x80000000)
+        key = (owner.astype(np.uint64) << 32) | (0xFFFFFFFF - ascending)
+        order = np.argsort(key, kind="stable")
+    else:
+        order = np.lexsort((-logits, owner))
     rank = np.arange(len(order)) - bounds[owner]
     keep = rank < k
     top = np.full((len(bounds) - 1, k), -1, dtype=np.int64)
@@ -219,9 +228,11 @@ def _pair_search(
         & (length >= 0)
         & (length < settings.max_answer_length)
     )
-    summed = (
-        windows.start_logits[starts][:, :, None] + windows.end_logits[ends][:, None, :]
-    )
+    with np.errstate(over="ignore"):  # masked logits sum to -inf
+        summed = (
+            windows.start_logits[starts][:, :, None]
+            + windows.end_logits[ends][:, None, :]
+        )
     # A pair with a NaN logit is no answer (argmax would take NaN as the best).
     valid &= ~np.isnan(summed)
     scores = np.where(valid, summed, -np.inf).reshape(n, -1)
