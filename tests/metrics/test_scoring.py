@@ -64,12 +64,15 @@ def test_english_articles_are_ignored_by_squad() -> None:
     assert squad_f1("the black cat", "cat") == pytest.approx(2 / 3)
 
 
-def test_empty_prediction_scores_zero_and_two_empties_score_one() -> None:
+def test_empty_prediction_scores_zero_and_two_empties_too_as_officially() -> None:
     assert korquad_f1("", "방배동") == 0.0
     assert squad_f1("", "cat") == 0.0
-    # Both normalise to "", which EM calls equal; F1 agrees instead of saying 0.
-    assert squad_f1("the", "a") == 1.0
-    assert korquad_f1("()", "") == 1.0
+    # Both normalise to "": EM calls them equal, and the official v1 scripts'
+    # F1 finds no shared unit, so 0.
+    assert squad_exact_match("the", "a") == 1.0
+    assert squad_f1("the", "a") == 0.0
+    assert korquad_exact_match("()", "《》") == 1.0
+    assert korquad_f1("()", "《》") == 0.0
 
 
 def test_best_gold_answer_is_taken_per_question() -> None:

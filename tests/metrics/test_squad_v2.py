@@ -103,9 +103,9 @@ def test_korquad_rules_give_particles_partial_credit() -> None:
     assert result == pytest.approx(direct)
 
 
-def test_gold_answers_that_normalise_to_nothing_mean_no_answer() -> None:
-    # "the" and "." normalise to "" under the SQuAD rules: the question counts
-    # as unanswerable, so only the empty prediction is right.
+def test_gold_answers_that_normalise_to_nothing_expect_the_empty_answer() -> None:
+    # "the" and "." normalise to "" under the SQuAD rules. As in the official
+    # script the questions stay answerable, and the empty prediction is right.
     result = score_with_no_answer(
         [_prediction("q1", ""), _prediction("q2", "a")],
         [_reference("q1", "the"), _reference("q2", ".")],
@@ -113,10 +113,31 @@ def test_gold_answers_that_normalise_to_nothing_mean_no_answer() -> None:
         squad_exact_match,
         squad_f1,
     )
-    assert result["NoAns_total"] == 2.0
-    assert result["HasAns_total"] == 0.0
-    # "a" normalises to "" as well: right too.
+    assert result["HasAns_total"] == 2.0
+    assert result["NoAns_total"] == 0.0
+    # "a" normalises to "" as well: right too, for EM and F1.
+    assert result["exact"] == result["f1"] == 100.0
+
+
+def test_the_threshold_search_counts_any_non_empty_prediction_as_an_answer():
+    # q2 has no answer; its prediction "." normalises to "", so it scores as
+    # right, yet the search counts it as answered, as the official script does.
+    result = score_with_no_answer(
+        [
+            _prediction("q1", "", no_answer=0.1),
+            _prediction("q2", ".", no_answer=0.2),
+            _prediction("q3", "cat", no_answer=0.3),
+        ],
+        [_reference("q1", "."), _reference("q2"), _reference("q3", "cat")],
+        normalize_squad_answer,
+        squad_exact_match,
+        squad_f1,
+    )
     assert result["exact"] == 100.0
+    # Start at 1 (q2 unanswered); answering q1 gives 2, q2 then costs 1, q3
+    # gives 2 again: the best is 2 of 3, first reached at q1's score.
+    assert result["best_exact"] == pytest.approx(200 / 3)
+    assert result["best_exact_thresh"] == 0.1
 
 
 def test_all_answerable_is_squad_v1_with_empty_prediction_wrong() -> None:

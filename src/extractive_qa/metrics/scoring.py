@@ -44,10 +44,9 @@ def normalize_korquad_answer(text: str) -> str:
 
 
 def _overlap_f1(predicted_units: Sequence[str], gold_units: Sequence[str]) -> float:
-    # Both empty counts as a perfect match so that F1 >= EM always holds (EM says
-    # two empty strings are equal); the official v1 scripts would return 0 here.
-    if not predicted_units or not gold_units:
-        return float(predicted_units == gold_units)
+    # As the official v1 scripts: no shared unit is F1 0, even when both sides
+    # normalise to nothing (EM calls those equal). SQuAD v2 scores empty sides
+    # its own way, in scoring_v2.
     overlap = sum((Counter(predicted_units) & Counter(gold_units)).values())
     if overlap == 0:
         return 0.0

@@ -1,9 +1,11 @@
 """SQuAD v2 scoring: questions may have no answer, and the empty string says so.
 
-Follows the official SQuAD v2.0 evaluation script: gold answers that normalise
-to nothing are dropped, a question left without gold answers expects the empty
-prediction, and ``best_exact``/``best_f1`` search the no-answer threshold that
-would have scored best. The exact/F1 rules per answer are passed in, so the same
+Follows the official SQuAD v2.0 evaluation script. A question is answerable
+when it has gold answers. Gold answers that normalise to nothing are dropped,
+and a question left without any expects the empty prediction. Where either side
+normalises to nothing, F1 is whether both do. ``best_exact``/``best_f1`` search
+the no-answer threshold that would have scored best, counting any non-empty
+prediction as an answer. The exact/F1 rules per answer are passed in, so the same
 scheme serves the token-level SQuAD rules and the character-level KorQuAD ones.
 """
 
@@ -23,9 +25,17 @@ def _question_scores(
     f1_fn: AnswerScorer,
 ) -> tuple[float, float]:
     golds = [gold for gold in gold_answers if normalize(gold)] or [""]
+    predicted = normalize(prediction)
+
+    def f1(gold: str) -> float:
+        # Where either side normalises to nothing, F1 is whether both do.
+        if not predicted or not normalize(gold):
+            return float(predicted == normalize(gold))
+        return f1_fn(prediction, gold)
+
     return (
         max(exact_fn(prediction, gold) for gold in golds),
-        max(f1_fn(prediction, gold) for gold in golds),
+        max(f1(gold) for gold in golds),
     )
 
 
@@ -94,7 +104,9 @@ def score_with_no_answer(
                 "predict every question that is scored."
             )
         golds = list(reference["answers"]["text"])
-        has_answer[question_id] = any(normalize(gold) for gold in golds)
+        # As the official script: answerable when it has any gold answer, even
+        # one that normalises to nothing (the empty prediction is then right).
+        has_answer[question_id] = bool(golds)
         exact[question_id], f1[question_id] = _question_scores(
             predicted[question_id], golds, normalize, exact_fn, f1_fn
         )
@@ -106,7 +118,8 @@ def score_with_no_answer(
         )
     if not exact:
         raise ValueError("No references to score; pass at least one question.")
-    answered = {qid: bool(normalize(predicted[qid])) for qid in exact}
+    # The threshold search counts any non-empty prediction as an answer.
+    answered = {qid: bool(predicted[qid]) for qid in exact}
     has = [qid for qid in exact if has_answer[qid]]
     has_not = [qid for qid in exact if not has_answer[qid]]
     scores_subset = {qid: no_answer_scores[qid] for qid in exact}

@@ -16,7 +16,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from extractive_qa.gc_pause import collector_paused_during
-from extractive_qa.metrics.scoring import korquad_exact_match, korquad_f1
+from extractive_qa.metrics.scoring import (
+    korquad_exact_match,
+    korquad_f1,
+    normalize_korquad_answer,
+)
 from extractive_qa.reporting.plots import error_breakdown_figure, training_curve_figure
 
 QUESTION_WORDS = ("누구", "언제", "어디", "무엇", "몇", "왜", "어떻게")
@@ -46,6 +50,18 @@ def bin_values(values: np.ndarray, edges: list[int]) -> list[str]:
     return [labels[i] for i in index]
 
 
+def _question_scores(prediction: str, golds: list[str]) -> tuple[float, float]:
+    """KorQuAD EM and F1 (0..1) against the best gold answer; without gold
+    answers, both are whether the prediction is empty."""
+    if not golds:
+        right = float(not normalize_korquad_answer(prediction))
+        return right, right
+    return (
+        max(korquad_exact_match(prediction, gold) for gold in golds),
+        max(korquad_f1(prediction, gold) for gold in golds),
+    )
+
+
 @collector_paused_during
 def score_questions(
     validation_examples: datasets.Dataset,
@@ -65,7 +81,7 @@ def score_questions(
             )
         prediction = validation_predictions[example_id]
         golds = list(example["answers"]["text"])
-        scored = golds or [""]
+        exact, f1 = _question_scores(prediction, golds)
         rows.append(
             {
                 "id": example_id,
@@ -76,9 +92,8 @@ def score_questions(
                 "answer_length": len(golds[0]) if golds else 0,
                 "context_length": len(example["context"]),
                 "windows": windows[example_id],
-                "exact_match": 100.0
-                * max(korquad_exact_match(prediction, g) for g in scored),
-                "f1": round(100.0 * max(korquad_f1(prediction, g) for g in scored), 2),
+                "exact_match": 100.0 * exact,
+                "f1": round(100.0 * f1, 2),
             }
         )
     return pd.DataFrame(rows)
