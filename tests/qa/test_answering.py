@@ -3,6 +3,7 @@ back from it, with single fields replaced; and answering honours SQuAD v2 mode."
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import replace
 
 import datasets
@@ -16,6 +17,7 @@ from extractive_qa.qa.answering import (
 from extractive_qa.qa.spans import SpanSettings
 from extractive_qa.qa.windows import WindowSettings
 from extractive_qa.qa_model import QAModel
+from extractive_qa.records.text import clean_text
 
 TOKENIZATION = {"max_length": 32, "doc_stride": 8, "max_query_length": 16}
 POSTPROCESSING = {
@@ -126,3 +128,38 @@ def test_v2_mode_leaves_a_question_unanswered_when_the_null_wins(
 
 def replace_threshold(chosen: AnswerSettings, threshold: float) -> AnswerSettings:
     return replace(chosen, null_score_diff_threshold=threshold)
+
+
+def test_decomposed_and_zero_width_text_gets_the_same_answer_in_its_own_form(
+    korean_tokenizer, tiny_qa_model
+) -> None:
+    contexts = [
+        "서울은 대한민국의 수도이다.",
+        "김민수는 1932년에 부산에서 태어났다. 그는 1950년에 서울로 이사했다.",
+    ]
+    questions = ["대한민국의 수도는 어디인가?", "김민수는 어디에서 태어났는가?"]
+    # As files from macOS (jamo) and web pages (zero-width spaces) hold them.
+    raw = [
+        unicodedata.normalize("NFD", text).replace(" ", " \u200b") for text in contexts
+    ]
+    model = QAModel(model=tiny_qa_model, tokenizer=korean_tokenizer)
+
+    def answered(context_texts: list[str], question_texts: list[str]) -> list:
+        table = datasets.Dataset.from_dict(
+            {"id": ["a", "b"], "question": question_texts, "context": context_texts},
+            features=QUESTION_FEATURES,
+        )
+        return answer_questions(
+            table, model, settings(), chunk_size=10, batch_size=4, device="cpu"
+        )
+
+    clean = answered(contexts, questions)
+    given = answered(raw, [unicodedata.normalize("NFD", q) for q in questions])
+
+    assert all(answer.answer for answer in clean)
+    for nfc, nfd, context in zip(clean, given, raw, strict=True):
+        assert nfd.answer == context[nfd.answer_start : nfd.answer_end]
+        assert clean_text(nfd.answer) == nfc.answer
+        assert (nfd.score, nfd.probability) == (nfc.score, nfc.probability)
+    # The question is returned as it was asked.
+    assert given[1].question == unicodedata.normalize("NFD", questions[1])

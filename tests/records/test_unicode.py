@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import copy
 import logging
+import random
 import unicodedata
 
 from extractive_qa.demo.synthetic import generate_korquad
 from extractive_qa.records import check_split
-from extractive_qa.records.text import clean_start, clean_text
+from extractive_qa.records.text import clean_start, clean_text, clean_with_offsets
 
 ZWSP = "\u200b"
 
@@ -118,3 +119,44 @@ def test_clean_start_maps_positions_past_removed_characters():
     assert clean_start(context, 2) == 1
     decomposed = unicodedata.normalize("NFD", "한국어 문장")
     assert clean_start(decomposed, decomposed.index(" ") + 1) == 4
+
+
+def test_each_cleaned_character_points_back_at_the_text_it_came_from():
+    raw = f"서{ZWSP}울은 " + unicodedata.normalize("NFD", "대한민국") + "의 수도"
+    cleaned = clean_with_offsets(raw)
+
+    assert cleaned.text == clean_text(raw) == "서울은 대한민국의 수도"
+    start = cleaned.text.index("대한민국")
+    first, last = cleaned.raw_span(start, start + 4)
+    assert raw[first:last] == unicodedata.normalize("NFD", "대한민국")
+    # 서 ends before the zero-width space; 울 starts after it.
+    assert cleaned.raw_span(0, 1) == (0, 1)
+    assert cleaned.raw_span(1, 2) == (2, 3)
+    assert clean_with_offsets("서울").raw_span(0, 2) == (0, 2)
+
+
+def test_cleaning_with_offsets_gives_what_clean_text_gives():
+    # Characters that compose, decompose, reorder or vanish under NFC, in random
+    # strings; a bounded number of them.
+    alphabet = [
+        *"가각a e.",
+        *unicodedata.normalize("NFD", "김힣"),
+        ZWSP,
+        "\ufeff",
+        "\u0301",  # acute, composes with e
+        "\u0308",  # diaeresis
+        "\u0323",  # dot below, sorts before the acute
+        "\u11a8",  # a final jamo, composes with 가
+        "\u212b",  # the angstrom sign, NFC turns it into Å
+        "\u0f73",  # ccc 0, yet decomposes into two combining marks
+        "\u0b47",
+        "\u0b3e",  # with 0b47: two starters that compose
+    ]
+    rng = random.Random(0)
+    for _ in range(20_000):
+        raw = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+        cleaned = clean_with_offsets(raw)
+        assert cleaned.text == clean_text(raw), ascii(raw)
+        for index, char in enumerate(cleaned.text):
+            first, last = cleaned.raw_span(index, index + 1)
+            assert char in clean_text(raw[first:last]), ascii(raw)

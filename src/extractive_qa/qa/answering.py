@@ -24,6 +24,7 @@ from extractive_qa.qa.nbest import rank_spans
 from extractive_qa.qa.spans import SpanSettings, span_settings, window_arrays
 from extractive_qa.qa.windows import WindowSettings, window_settings
 from extractive_qa.qa_model import SETTINGS_FILE, QAModel
+from extractive_qa.records.text import clean_text, clean_with_offsets, is_clean
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +266,25 @@ def answer_questions(
     device: str,
 ) -> list[Answer]:
     """Questions with ``id``, ``question``, ``context`` -> their answers, in the
-    questions' order; an empty answer where ``chosen_spans`` finds none."""
+    questions' order; an empty answer where ``chosen_spans`` finds none.
+
+    Questions and contexts are answered in ``clean_text``'s form, as the
+    evaluation examples are; each answer is then the span of the context as
+    given (its jamo and zero-width characters included) with offsets into it.
+    """
+    contexts = [clean_with_offsets(context) for context in questions["context"][:]]
+    raw_questions = questions["question"][:]
+    if any(c.starts is not None for c in contexts) or not all(
+        is_clean(question) for question in raw_questions
+    ):
+        questions = datasets.Dataset.from_dict(
+            {
+                "id": questions["id"][:],
+                "question": [clean_text(question) for question in raw_questions],
+                "context": [context.text for context in contexts],
+            },
+            features=QUESTION_FEATURES,
+        )
     features = build_validation_features(
         questions, qa_model.tokenizer, settings.windows, chunk_size
     )
@@ -296,22 +315,23 @@ def answer_questions(
     probabilities = chosen_probabilities(ranked, spans)
     answers = []
     for example_id, question, context in zip(
-        questions["id"], questions["question"], questions["context"], strict=True
+        example_ids, raw_questions, contexts, strict=True
     ):
         span = spans[example_id]
         probability = probabilities[example_id]
         if span is None:
             answers.append(Answer(example_id, question, "", None, probability, -1, -1))
             continue
+        start, end = context.raw_span(span.char_start, span.char_end)
         answers.append(
             Answer(
                 id=example_id,
                 question=question,
-                answer=context[span.char_start : span.char_end],
+                answer=context.raw[start:end],
                 score=span.score,
                 probability=probability,
-                answer_start=span.char_start,
-                answer_end=span.char_end,
+                answer_start=start,
+                answer_end=end,
             )
         )
     logger.info("answered %d questions (%d windows)", len(answers), len(features))
