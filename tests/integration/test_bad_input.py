@@ -230,7 +230,8 @@ def test_off_starts_and_decomposed_hangul_pass_and_are_counted(project):
     assert any(
         line.endswith(
             "Running node: load: load([raw_train;raw_validation;"
-            "params:data_loading]) -> [train_examples;validation_examples;"
+            "params:data_loading;params:task]) -> [train_examples;"
+            "validation_examples;"
             "train_data_quality;validation_data_quality]"
         )
         for line in (done.stdout + done.stderr).splitlines()

@@ -52,6 +52,14 @@ GOOD = {"text": "부산", "answer_start": 12}
             {"text": "부산", "answer_start": True},
             "answers[0].answer_start is True, not a whole number ≥ 0",
         ),
+        (
+            {"text": "부산", "answer_start": 3_000_000_000},
+            "answers[0].answer_start is 3000000000, beyond any context",
+        ),
+        (
+            {"text": "부산", "answer_start": 1e20},
+            "answers[0].answer_start is 1e+20, beyond any context",
+        ),
         ({"text": 12, "answer_start": 0}, "answers[0].text is 12, not a string"),
     ],
 )
@@ -87,6 +95,72 @@ def test_flat_table_row_is_named_by_position_and_id():
 
     with pytest.raises(MalformedRecordsError, match=r"row 1 \(id 'b'\): answers\[0\]"):
         to_examples(table, "raw_train")
+
+
+def nested(article) -> dict:
+    return {"data": [document(GOOD)["data"][0], article]}
+
+
+@pytest.mark.parametrize(
+    ("raw", "detail"),
+    [
+        (nested("김민수"), "article 1: is a string, not an object"),
+        (
+            nested({"title": "t", "paragraphs": {"context": CONTEXT}}),
+            "article 1: 'paragraphs' is an object, not a list",
+        ),
+        (
+            nested({"title": "t"}),
+            "article 1: has no 'paragraphs' list (keys: ['title'])",
+        ),
+        (
+            nested({"paragraphs": ["김민수"]}),
+            "article 1, paragraph 0: is a string, not an object",
+        ),
+        (
+            nested({"paragraphs": [{"context": CONTEXT, "qa": []}]}),
+            "article 1, paragraph 0: has no 'qas' list (keys: ['context', 'qa'])",
+        ),
+        (
+            nested({"paragraphs": [{"context": CONTEXT, "qas": ["어디?"]}]}),
+            "article 1, paragraph 0, question 0: is a string, not an object",
+        ),
+    ],
+)
+def test_a_wrongly_nested_document_names_the_place(raw, detail):
+    with pytest.raises(MalformedRecordsError) as error:
+        to_examples(raw, "raw_validation")
+
+    assert "raw_validation: 1 of 2 records are malformed" in str(error.value)
+    assert detail in str(error.value)
+
+
+def test_a_data_object_instead_of_a_list_is_named():
+    with pytest.raises(ValueError, match="its 'data' is an object"):
+        to_examples({"data": {"title": "t"}}, "raw_train")
+
+
+def test_missing_ids_and_blank_cells_are_empty_not_none_or_nan():
+    table = pd.DataFrame(
+        {
+            "id": ["a", None],
+            "context": [CONTEXT, CONTEXT],
+            "question": [float("nan"), "언제?"],
+            "answer_text": ["부산", "1932년"],
+            "answer_start": [12, 5],
+        }
+    )
+    raw = document(GOOD, GOOD)
+    raw["data"][0]["paragraphs"][0]["qas"][1]["id"] = None
+
+    with pytest.raises(ValueError) as from_table:
+        check_split(table, "raw_train", "error")
+    with pytest.raises(ValueError) as from_json:
+        check_split(raw, "raw_validation", "error")
+
+    assert "record 0 (id 'a'): the question is empty" in str(from_table.value)
+    assert "record 1 (id ''): the id is empty" in str(from_table.value)
+    assert "record 1 (id ''): the id is empty" in str(from_json.value)
 
 
 def test_whole_number_forms_of_answer_start_are_read():

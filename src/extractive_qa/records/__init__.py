@@ -19,26 +19,52 @@ LEAK_REASON = "also in validation"
 
 @collector_paused_during
 def check_split(
-    raw: Any, source: str, on_invalid: str
+    raw: Any, source: str, on_invalid: str, answers_required: bool = False
 ) -> tuple[datasets.Dataset, dict[str, Any]]:
-    """One raw source -> its checked examples and data-quality report."""
+    """One raw source -> its checked examples and data-quality report; with
+    ``answers_required``, a question without answers is an invalid record."""
     examples, malformed = read_records(raw, source)
     if malformed and on_invalid == "error":
         total = len(examples) + len(malformed)
         raise malformed_records_error(source, malformed, total)
-    return validate_examples(examples, source, on_invalid, malformed)
+    return validate_examples(examples, source, on_invalid, malformed, answers_required)
+
+
+def _warn_unanswerable(train: datasets.Dataset) -> None:
+    """In SQuAD v1 mode, questions without answers train the model towards
+    CLS (as in the reference recipe): allowed, but said."""
+    unanswerable = sum(not answers["text"] for answers in train["answers"])
+    if unanswerable:
+        logger.warning(
+            "raw_train: %d of %d questions have no answer; in SQuAD v1 mode "
+            "(task.version_2_with_negative: false) they teach the model to point "
+            "at CLS. Set it to true if the data has unanswerable questions.",
+            unanswerable,
+            len(train),
+        )
 
 
 def load_splits(
-    raw_train: Any, raw_validation: Any, on_invalid: str, on_leak: str
+    raw_train: Any,
+    raw_validation: Any,
+    on_invalid: str,
+    on_leak: str,
+    version_2_with_negative: bool = True,
 ) -> dict[str, Any]:
     """Both raw sources -> ``{train,validation}_examples`` and
     ``{train,validation}_data_quality``; questions found in both splits are
-    counted and handled by ``on_leak``."""
+    counted and handled by ``on_leak``. Without ``version_2_with_negative``
+    every validation question needs an answer, since the v1 metrics score none
+    without one."""
     train, train_report = check_split(raw_train, "raw_train", on_invalid)
     validation, validation_report = check_split(
-        raw_validation, "raw_validation", on_invalid
+        raw_validation,
+        "raw_validation",
+        on_invalid,
+        answers_required=not version_2_with_negative,
     )
+    if not version_2_with_negative:
+        _warn_unanswerable(train)
     train, leakage = handle_leaks(train, validation, on_leak)
     for report in (train_report, validation_report):
         report["leakage"] = leakage

@@ -18,7 +18,8 @@ from typing import Any
 
 import datasets
 
-from extractive_qa.records.shapes import Problem, SourceRecordsError, listed
+from extractive_qa.records.fields import Problem
+from extractive_qa.records.shapes import SourceRecordsError, listed
 from extractive_qa.records.text import clean_start, clean_text, is_clean
 
 logger = logging.getLogger(__name__)
@@ -133,8 +134,14 @@ def _record_problem(
     return "", ""
 
 
-def check_records(examples: datasets.Dataset) -> RecordCheck:
-    """Clean and check ids, questions, contexts and answers of every example."""
+NO_ANSWER_IN_V1 = "no answer, in SQuAD v1 mode"
+
+
+def check_records(
+    examples: datasets.Dataset, answers_required: bool = False
+) -> RecordCheck:
+    """Clean and check ids, questions, contexts and answers of every example;
+    with ``answers_required``, a question without answers fails too."""
     check = RecordCheck(texts={"context": [], "question": [], "title": []})
     first_seen: dict[str, int] = {}
     # to_list reads the Arrow table at once; iterating a Dataset formats each row.
@@ -150,6 +157,16 @@ def check_records(examples: datasets.Dataset) -> RecordCheck:
         kind, detail = _record_problem(record, first_seen)
         if not kind:
             kind, detail = _check_answers(record["context"], answers, check)
+        if not kind and answers_required and not answers["text"]:
+            kind, detail = (
+                NO_ANSWER_IN_V1,
+                (
+                    "the question has no answer, but task.version_2_with_negative is "
+                    "false, so every question needs one; give it its answer, or set "
+                    "task.version_2_with_negative: true (as `--env squad_v2` does) for "
+                    "data with unanswerable questions"
+                ),
+            )
         first_seen.setdefault(record["id"], index)
         if kind:
             label = f"record {index} (id {record['id']!r})"
@@ -215,15 +232,17 @@ def validate_examples(
     source: str,
     on_invalid: str,
     malformed: list[Problem] | None = None,
+    answers_required: bool = False,
 ) -> tuple[datasets.Dataset, dict[str, Any]]:
     """Checked (cleaned and repaired) examples and the split's data-quality
-    report. ``malformed``: records the reader could not read at all."""
+    report. ``malformed``: records the reader could not read at all;
+    ``answers_required``: a question without answers fails."""
     if on_invalid not in ON_INVALID:
         raise ValueError(
             f"data_loading.on_invalid is {on_invalid!r}; use one of {ON_INVALID}."
         )
     malformed = malformed or []
-    check = check_records(examples)
+    check = check_records(examples, answers_required)
     failures = malformed + [problem for _, problem in check.failures]
     checked = len(examples) + len(malformed)
     if failures and on_invalid == "error":

@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import datasets
 import pandas as pd
+
+from extractive_qa.records.fields import (
+    Malformed,
+    Problem,
+    answer_lists,
+    cell_text,
+    text_field,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +62,11 @@ def container_problem(raw: Any) -> str | None:
             "huggingface.HFDataset or load_args: {split: train} for Parquet."
         )
     if isinstance(raw, dict):
+        if "data" in raw and not isinstance(raw["data"], list):
+            return (
+                "a SQuAD/KorQuAD JSON document needs a top-level 'data' list of "
+                f"articles; its 'data' is {_kind(raw['data'])}."
+            )
         if not isinstance(raw.get("data"), list):
             return (
                 "a SQuAD/KorQuAD JSON document needs a top-level 'data' list of "
@@ -106,16 +118,6 @@ def malformed_records_error(
     )
 
 
-@dataclass(frozen=True)
-class Problem:
-    """Why one record cannot be used: where it is, a kind for counting, the
-    details."""
-
-    record: str
-    kind: str
-    detail: str
-
-
 PROBLEMS_SHOWN = 10
 
 
@@ -127,94 +129,67 @@ def listed(problems: list[Problem], shown: int = PROBLEMS_SHOWN) -> str:
     )
 
 
-class _Malformed(ValueError):
-    def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(detail)
-        self.kind, self.detail = kind, detail
-
-
-def _answer_start(value: Any, index: int) -> int:
-    """An ``answer_start`` as an int: ints, integral floats and digit strings."""
-    start = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        start = value
-    elif isinstance(value, float) and value.is_integer():
-        start = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        start = int(value)
-    if start is None or start < 0:
-        raise _Malformed(
-            "answer_start not a whole number ≥ 0",
-            f"answers[{index}].answer_start is {value!r}, not a whole number ≥ 0",
-        )
-    return start
-
-
-def _answer(answer: Any, index: int) -> tuple[str, int]:
-    """``(text, answer_start)`` of one answer object, or ``_Malformed``."""
-    if not isinstance(answer, dict):
-        raise _Malformed(
-            "answer not an object",
-            f"answers[{index}] is {answer!r}, not an object with 'text' and "
-            "'answer_start'",
-        )
-    for key in ("text", "answer_start"):
-        if key not in answer:
-            raise _Malformed(
-                f"answer without {key}", f"answers[{index}] has no {key!r}"
-            )
-    if not isinstance(answer["text"], str):
-        raise _Malformed(
-            "answer text not a string",
-            f"answers[{index}].text is {answer['text']!r}, not a string",
-        )
-    return answer["text"], _answer_start(answer["answer_start"], index)
-
-
-def _answer_lists(answers: list) -> dict[str, list]:
-    pairs = [_answer(answer, i) for i, answer in enumerate(answers)]
-    return {
-        "text": [text for text, _ in pairs],
-        "answer_start": [start for _, start in pairs],
-    }
-
-
-def _text_field(record: dict, key: str) -> str:
-    value = record.get(key, "")
-    if not isinstance(value, str):
-        raise _Malformed(f"{key} not a string", f"{key} is {value!r}, not a string")
-    return value
-
-
 def _squad_record_label(qa: dict, article: int, paragraph: int, question: int) -> str:
     place = f"article {article}, paragraph {paragraph}"
-    if qa.get("id") not in (None, ""):
+    if cell_text(qa.get("id")):
         return f"id {str(qa['id'])!r} ({place})"
     return f"{place}, question {question} (no id)"
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string"}
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+def _nesting_problem(value: Any, key: str | None, place: str) -> Problem | None:
+    """Why ``value`` is not an object holding a list under ``key`` (any object
+    when ``key`` is None), as the SQuAD layout nests them; None when it is."""
+    if not isinstance(value, dict):
+        return Problem(place, "not an object", f"is {_kind(value)}, not an object")
+    if key is None or isinstance(value.get(key), list):
+        return None
+    if key in value:
+        detail = f"{key!r} is {_kind(value[key])}, not a list"
+    else:
+        detail = f"has no {key!r} list (keys: {sorted(map(str, value))})"
+    return Problem(place, f"without a {key!r} list", detail)
 
 
 def _rows_from_squad_json(document: dict[str, Any]) -> tuple[list[dict], list[Problem]]:
     rows, problems = [], []
     for a, article in enumerate(document["data"]):
-        for p, paragraph in enumerate(article.get("paragraphs", [])):
-            for q, qa in enumerate(paragraph.get("qas", [])):
+        problem = _nesting_problem(article, "paragraphs", f"article {a}")
+        if problem:
+            problems.append(problem)
+            continue
+        for p, paragraph in enumerate(article["paragraphs"]):
+            place = f"article {a}, paragraph {p}"
+            problem = _nesting_problem(paragraph, "qas", place)
+            if problem:
+                problems.append(problem)
+                continue
+            for q, qa in enumerate(paragraph["qas"]):
+                problem = _nesting_problem(qa, None, f"{place}, question {q}")
+                if problem:
+                    problems.append(problem)
+                    continue
                 try:
                     answers = qa.get("answers") or []
                     if not isinstance(answers, list):
-                        raise _Malformed(
+                        raise Malformed(
                             "answers not a list",
                             f"answers is {answers!r}, not a list of answers",
                         )
                     rows.append(
                         {
-                            "id": str(qa.get("id", "")),
+                            "id": cell_text(qa.get("id")),
                             "title": str(article.get("title", "")),
-                            "context": _text_field(paragraph, "context"),
-                            "question": _text_field(qa, "question"),
-                            "answers": _answer_lists(answers),
+                            "context": text_field(paragraph, "context"),
+                            "question": text_field(qa, "question"),
+                            "answers": answer_lists(answers),
                         }
                     )
-                except _Malformed as bad:
+                except Malformed as bad:
                     label = _squad_record_label(qa, a, p, q)
                     problems.append(Problem(label, bad.kind, bad.detail))
     return rows, problems
@@ -227,7 +202,7 @@ def _answers_from_row(row: pd.Series) -> dict[str, list]:
             try:
                 answers = json.loads(answers)
             except json.JSONDecodeError:
-                raise _Malformed(
+                raise Malformed(
                     "answers not valid JSON", f"answers {answers[:60]!r} is not JSON"
                 ) from None
         if answers is None or (isinstance(answers, float) and pd.isna(answers)):
@@ -235,7 +210,7 @@ def _answers_from_row(row: pd.Series) -> dict[str, list]:
         if not isinstance(answers, dict) or not {"text", "answer_start"} <= set(
             answers
         ):
-            raise _Malformed(
+            raise Malformed(
                 "answers without text or answer_start",
                 f"answers is {answers!r}; it needs 'text' and 'answer_start' lists",
             )
@@ -243,11 +218,11 @@ def _answers_from_row(row: pd.Series) -> dict[str, list]:
         if len(texts) != len(starts):
             # Left for the record checks, which name both lengths.
             return {"text": [str(t) for t in texts], "answer_start": starts}
-        return _answer_lists(
+        return answer_lists(
             [{"text": t, "answer_start": s} for t, s in zip(texts, starts, strict=True)]
         )
     if pd.notna(row["answer_text"]):
-        return _answer_lists(
+        return answer_lists(
             [{"text": row["answer_text"], "answer_start": row["answer_start"]}]
         )
     return {"text": [], "answer_start": []}
@@ -260,16 +235,15 @@ def _rows_from_table(table: pd.DataFrame) -> tuple[list[dict], list[Problem]]:
         try:
             rows.append(
                 {
-                    "id": str(row["id"]),
-                    "title": str(row["title"])
-                    if has_title and pd.notna(row["title"])
-                    else "",
-                    "context": str(row["context"]),
-                    "question": str(row["question"]),
+                    # A blank cell is empty text, not "nan".
+                    "id": cell_text(row["id"]),
+                    "title": cell_text(row["title"]) if has_title else "",
+                    "context": cell_text(row["context"]),
+                    "question": cell_text(row["question"]),
                     "answers": _answers_from_row(row),
                 }
             )
-        except _Malformed as bad:
+        except Malformed as bad:
             label = f"row {position} (id {str(row['id'])!r})"
             problems.append(Problem(label, bad.kind, bad.detail))
     return rows, problems

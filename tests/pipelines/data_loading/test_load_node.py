@@ -11,6 +11,7 @@ import pytest
 from extractive_qa.pipelines.data_loading.nodes import load
 
 ERROR = {"on_invalid": "error", "on_leak": "warn"}
+V1 = {"version_2_with_negative": False}
 SKIP = {"on_invalid": "skip", "on_leak": "warn"}
 CONTEXT = "김민수는 1932년에 부산에서 태어났다. 그는 부산에서 일했다."
 
@@ -56,7 +57,7 @@ def test_off_start_is_moved_to_the_nearest_occurrence_and_counted():
     # A start of 23 is off, and nearer the second "부산" than the first.
     shifted = qa("q-work", "그는 어디에서 일했는가?", "부산", 23)
 
-    outputs = load(document(*GOOD, shifted), document(*GOOD), ERROR)
+    outputs = load(document(*GOOD, shifted), document(*GOOD), ERROR, V1)
 
     examples = outputs["train_examples"]
     by_id = dict(zip(examples["id"], examples["answers"], strict=True))
@@ -105,7 +106,7 @@ def broken_table() -> pd.DataFrame:
 
 def test_error_names_how_many_failed_each_id_and_reason():
     with pytest.raises(ValueError) as error:
-        load(document(*GOOD), broken_table(), ERROR)
+        load(document(*GOOD), broken_table(), ERROR, V1)
 
     message = str(error.value)
     assert message.startswith("raw_validation: 5 of 6 records failed validation")
@@ -121,7 +122,7 @@ def test_error_lists_only_the_first_ten():
     many = [qa(f"q-{i}", "김민수는 누구인가?", "서울", 0) for i in range(12)]
 
     with pytest.raises(ValueError) as error:
-        load(document(*many), document(*GOOD), ERROR)
+        load(document(*many), document(*GOOD), ERROR, V1)
 
     message = str(error.value)
     assert "12 of 12 records failed" in message
@@ -129,7 +130,7 @@ def test_error_lists_only_the_first_ten():
 
 
 def test_skip_drops_failed_records_and_reports_them_by_reason():
-    outputs = load(document(*GOOD), broken_table(), SKIP)
+    outputs = load(document(*GOOD), broken_table(), SKIP, V1)
 
     assert outputs["validation_examples"]["id"] == ["q-good"]
     report = outputs["validation_data_quality"]
@@ -147,15 +148,42 @@ def test_skip_drops_failed_records_and_reports_them_by_reason():
 
 def test_empty_context_fails_and_unknown_mode_is_refused():
     with pytest.raises(ValueError, match="the context is empty"):
-        load(document(*GOOD, context=" "), document(*GOOD), ERROR)
+        load(document(*GOOD, context=" "), document(*GOOD), ERROR, V1)
     with pytest.raises(ValueError, match="on_invalid is 'ignore'"):
-        load(document(*GOOD), document(*GOOD), {**ERROR, "on_invalid": "ignore"})
+        load(document(*GOOD), document(*GOOD), {**ERROR, "on_invalid": "ignore"}, V1)
 
 
 def test_input_document_is_not_modified_by_repairs():
     source = document(*GOOD, qa("q-work", "그는 어디에서 일했는가?", "부산", 23))
     before = copy.deepcopy(source)
 
-    load(source, document(*GOOD), ERROR)
+    load(source, document(*GOOD), ERROR, V1)
 
     assert source == before
+
+
+def test_v1_mode_refuses_validation_questions_without_answers_at_load(caplog):
+    unanswerable = {"id": "q-none", "question": "김민수는 왜 떠났는가?", "answers": []}
+
+    with pytest.raises(ValueError) as error:
+        load(document(*GOOD), document(*GOOD, unanswerable), ERROR, V1)
+    skipped = load(document(*GOOD), document(*GOOD, unanswerable), SKIP, V1)
+    training = load(document(*GOOD, unanswerable), document(*GOOD), ERROR, V1)
+    v2 = load(
+        document(*GOOD),
+        document(*GOOD, unanswerable),
+        ERROR,
+        {"version_2_with_negative": True},
+    )
+
+    message = str(error.value)
+    assert message.startswith("raw_validation: 1 of 3 records failed validation")
+    assert "record 2 (id 'q-none'): the question has no answer, but" in message
+    assert "task.version_2_with_negative: true" in message
+    assert skipped["validation_data_quality"]["dropped_by_reason"] == {
+        "no answer, in SQuAD v1 mode": 1
+    }
+    # In training they are allowed, and counted in a warning.
+    assert len(training["train_examples"]) == 3
+    assert "raw_train: 1 of 3 questions have no answer" in caplog.text
+    assert len(v2["validation_examples"]) == 3

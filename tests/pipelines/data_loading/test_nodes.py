@@ -55,6 +55,7 @@ KORQUAD_DOCUMENT = {
 }
 
 ERROR = {"on_invalid": "error", "on_leak": "warn"}
+V1 = {"version_2_with_negative": False}
 SKIP = {"on_invalid": "skip", "on_leak": "warn"}
 
 # The same examples, one row per question, as the flat shapes carry them.
@@ -181,7 +182,7 @@ def test_table_row_without_answer_text_has_no_answers():
 
 
 def test_load_reads_train_and_validation_in_different_shapes(tmp_path):
-    outputs = load(json_source(tmp_path), pd.DataFrame(ROWS[:2]), ERROR)
+    outputs = load(json_source(tmp_path), pd.DataFrame(ROWS[:2]), ERROR, V1)
 
     assert set(outputs) == {
         "train_examples",
@@ -198,7 +199,7 @@ def test_json_without_data_names_the_source_and_its_keys(tmp_path):
     document = {"version": "1.0", "articles": []}
 
     with pytest.raises(ValueError, match="raw_train") as error:
-        load(document, json_source(tmp_path), ERROR)
+        load(document, json_source(tmp_path), ERROR, V1)
 
     assert "'data'" in str(error.value)
     assert "articles" in str(error.value)
@@ -209,7 +210,7 @@ def test_table_without_question_names_the_missing_column(tmp_path):
     table = pd.DataFrame(ROWS).drop(columns=["question"])
 
     with pytest.raises(ValueError, match=r"missing \['question'\]") as error:
-        load(json_source(tmp_path), table, ERROR)
+        load(json_source(tmp_path), table, ERROR, V1)
 
     assert "raw_validation" in str(error.value)
 

@@ -9,7 +9,10 @@ from extractive_qa.records import load_splits
 
 
 def load(
-    raw_train: Any, raw_validation: Any, data_loading: dict[str, Any]
+    raw_train: Any,
+    raw_validation: Any,
+    data_loading: dict[str, Any],
+    task: dict[str, Any],
 ) -> dict[str, Any]:
     """Raw training and validation sources -> checked train and validation
     examples and a data-quality report per split."""
@@ -18,4 +21,5 @@ def load(
         raw_validation,
         on_invalid=data_loading["on_invalid"],
         on_leak=data_loading["on_leak"],
+        version_2_with_negative=task["version_2_with_negative"],
     )

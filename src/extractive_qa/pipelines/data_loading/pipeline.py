@@ -14,6 +14,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     raw_train="raw_train",
                     raw_validation="raw_validation",
                     data_loading="params:data_loading",
+                    task="params:task",
                 ),
                 outputs=dict(
                     train_examples="train_examples",
