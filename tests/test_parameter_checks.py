@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 from kedro.config import OmegaConfigLoader
 
-from extractive_qa.parameter_checks import SettingsError, check_parameters
+from extractive_qa.parameter_checks import (
+    SettingsError,
+    check_parameters,
+    check_runtime_settings,
+)
 from extractive_qa.settings import CONFIG_LOADER_ARGS
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -82,6 +86,37 @@ def test_every_shipped_environment_passes(env: str) -> None:
             {"postprocesing": {"n_best_size": 5}},
             "- postprocesing: unknown setting (a typo?)",
         ),
+        # --params passes inf, nan and quoted numbers as text.
+        (
+            {"training": {"learning_rate": "inf"}},
+            "- training.learning_rate = 'inf': Input should be a valid number "
+            "(text: unquote it in YAML; inf and nan are not allowed)",
+        ),
+        (
+            {"training": {"learning_rate": float("inf")}},
+            "- training.learning_rate = inf: Input should be a finite number",
+        ),
+        (
+            {"training": {"batch_size": "16"}},
+            "- training.batch_size = '16': Input should be a valid integer",
+        ),
+        (
+            {"training": {"seed": -1}},
+            "- training.seed = -1: Input should be greater than or equal to 0",
+        ),
+        (
+            {"error_analysis": {"window_count_edges": [4, 2, 1]}},
+            "- error_analysis: window_count_edges must increase, got [4, 2, 1]",
+        ),
+        (
+            {"hub": {"push_to_hub": True}},
+            "- hub: push_to_hub is true, so repo_id must name the repository",
+        ),
+        (
+            {"tokenization": {"max_length": 600}},
+            "- parameters: tokenization.max_length (600) is more than the built "
+            "model's model.demo.max_position_embeddings (512)",
+        ),
     ],
 )
 def test_a_bad_setting_is_named_with_its_value(runtime: dict, line: str) -> None:
@@ -109,3 +144,30 @@ def test_runtime_only_settings_are_known() -> None:
             validation_file="/data/dev.json",
         )
     )
+
+
+def test_settings_this_machine_checks_are_checked_for_the_nodes_that_use_them():
+    bad = parameters(
+        training={"lr_scheduler_type": "foo", "report_to": ["none", "wandb"]},
+        inference={"device": "gpu"},
+    )
+    check_parameters(bad)
+    # A run of the report nodes reads neither group.
+    check_runtime_settings(bad, {"params:error_analysis"})
+
+    with pytest.raises(SettingsError) as error:
+        check_runtime_settings(bad, {"params:training", "params:inference"})
+
+    lines = [line for line in str(error.value).splitlines() if line.startswith("- ")]
+    assert lines[0].startswith(
+        "- training.lr_scheduler_type = 'foo': not a schedule transformers knows; "
+        "use one of ['linear', 'cosine'"
+    )
+    assert lines[1] == (
+        "- training.report_to = 'wandb': the package wandb is not installed; "
+        "install it, or report to 'none'"
+    )
+    assert lines[2].startswith(
+        "- inference.device = 'gpu': device 'gpu' is not a device torch knows"
+    )
+    check_runtime_settings(parameters(), {"params:training", "params:inference"})

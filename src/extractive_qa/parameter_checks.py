@@ -12,11 +12,14 @@ first node with one line per problem.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any, Literal
 
 from kedro.framework.hooks import hook_impl
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from extractive_qa.bench.parameters import Bench
+from extractive_qa.parameter_groups import Group
 from extractive_qa.qa.windows import WindowSettings
 from extractive_qa.qa_model import checkpoint_folder_problem, offline_cache_problem
 
@@ -25,18 +28,12 @@ class SettingsError(ValueError):
     """Parameters that cannot give a sensible run; raised before any node."""
 
 
-class _Group(BaseModel):
-    """A parameter group: no key beyond those declared."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class DataLoading(_Group):
+class DataLoading(Group):
     on_invalid: Literal["error", "skip"]
     on_leak: Literal["warn", "error", "drop_from_train"]
 
 
-class Tokenization(_Group):
+class Tokenization(Group):
     max_length: int = Field(ge=1)
     doc_stride: int = Field(ge=1)
     max_query_length: int = Field(ge=1)
@@ -49,7 +46,7 @@ class Tokenization(_Group):
         return self
 
 
-class Demo(_Group):
+class Demo(Group):
     vocab_size: int = Field(ge=1)
     hidden_size: int = Field(ge=1)
     num_hidden_layers: int = Field(ge=1)
@@ -69,19 +66,19 @@ class Demo(_Group):
         return self
 
 
-class Model(_Group):
+class Model(Group):
     checkpoint: str | None
     trust_remote_code: bool
     demo: Demo
 
 
-class Postprocessing(_Group):
+class Postprocessing(Group):
     n_best_size: int = Field(ge=1)
     max_answer_length: int = Field(ge=1)
     null_score_diff_threshold: float
 
 
-class Training(_Group):
+class Training(Group):
     keep_checkpoints: bool
     learning_rate: float = Field(gt=0.0)
     num_train_epochs: float = Field(gt=0.0)
@@ -90,7 +87,8 @@ class Training(_Group):
     # Below 1, transformers reads warmup_steps as a fraction of the steps.
     warmup_ratio: float = Field(ge=0.0, lt=1.0)
     lr_scheduler_type: str
-    seed: int
+    # The range transformers' set_seed takes.
+    seed: int = Field(ge=0, le=2**32 - 1)
     bf16_on_gpu: bool
     # The project's own, or one the Trainer knows.
     sampling_strategy: Literal[
@@ -113,12 +111,12 @@ class Training(_Group):
         return self
 
 
-class Inference(_Group):
+class Inference(Group):
     batch_size: int = Field(ge=1)
     device: str
 
 
-class ErrorAnalysis(_Group):
+class ErrorAnalysis(Group):
     n_worst: int = Field(ge=1)
     answer_length_edges: list[int] = Field(min_length=1)
     context_length_edges: list[int] = Field(min_length=1)
@@ -130,6 +128,7 @@ class ErrorAnalysis(_Group):
         for name in (
             "answer_length_edges",
             "context_length_edges",
+            "window_count_edges",
             "probability_edges",
         ):
             edges = getattr(self, name)
@@ -143,108 +142,42 @@ class ErrorAnalysis(_Group):
         return self
 
 
-class Task(_Group):
+class Task(Group):
     version_2_with_negative: bool
 
 
-class Hub(_Group):
+class Hub(Group):
     push_to_hub: bool
     repo_id: str | None
     private: bool
 
-
-class Bench(_Group):
-    n_train_examples: int | None = Field(ge=1)
-    n_validation_examples: int | None = Field(ge=1)
-    num_train_epochs: float | None = Field(gt=0.0)
-    repeats: int = Field(ge=1)
-    output_dir: str
-    targets: BenchTargets
-    scale_sizes: list[int] = Field(min_length=2)
-    scale_seed: int
-    scale_long_fraction: float = Field(ge=0.0, le=1.0)
-    scale_tokenizer_questions: int = Field(ge=1)
-    scale_targets: ScaleTargets
-    base_size: BaseSize
-    gpu: Gpu
+    @model_validator(mode="after")
+    def _pushing_needs_a_repository(self) -> Hub:
+        if self.push_to_hub and "/" not in (self.repo_id or ""):
+            raise ValueError(
+                f"push_to_hub is true, so repo_id must name the repository as "
+                f"'user/name' or 'organisation/name'; it is {self.repo_id!r}"
+            )
+        return self
 
 
-class BaseSizeConfiguration(_Group):
-    attention: Literal["sdpa", "eager"]
-    compile: bool
-    threads: int = Field(ge=1)
-
-
-class BaseSize(_Group):
-    vocab_size: int = Field(ge=1)
-    hidden_size: int = Field(ge=1)
-    num_hidden_layers: int = Field(ge=1)
-    num_attention_heads: int = Field(ge=1)
-    intermediate_size: int = Field(ge=1)
-    max_position_embeddings: int = Field(ge=1)
-    sequence_length: int = Field(ge=8)
-    questions: int = Field(ge=1)
-    batch_size: int = Field(ge=1)
-    warmup_steps: int = Field(ge=0)
-    train_steps: int = Field(ge=1)
-    predict_batches: int = Field(ge=1)
-    configurations: list[BaseSizeConfiguration] = Field(min_length=1)
-
-
-class GpuConfiguration(_Group):
-    mode: Literal["train", "predict"]
-    precision: Literal["bf16", "fp16", "tf32", "fp32"]
-    attention: Literal["sdpa", "flash", "eager"]
-    compile: (
-        bool
-        | Literal[
-            "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"
-        ]
-    )
-    compile_scope: Literal["model", "layers"]
-    batch_size: int = Field(ge=1)
-
-
-class PublishedFigures(_Group):
-    train_sequences_per_second: float = Field(gt=0.0)
-    predict_sequences_per_second: float = Field(gt=0.0)
-
-
-class Gpu(_Group):
-    questions: int = Field(ge=1)
-    warmup_steps: int = Field(ge=0)
-    train_steps: int = Field(ge=1)
-    predict_batches: int = Field(ge=1)
-    matmul_size: int = Field(ge=0)
-    matmul_repeats: int = Field(ge=1)
-    dense_bf16_peak_tflops: dict[str, float]
-    published: PublishedFigures
-    project_predict_windows: list[int]
-    project_predict_batch_size: int = Field(ge=1)
-    profile_steps: int = Field(ge=0)
-    profile_top: int = Field(ge=1)
-    configurations: list[GpuConfiguration] = Field(min_length=1)
-
-
-class BenchTargets(_Group):
-    feature_preparation: float = Field(gt=0.0)
-    features_on_disk: float = Field(gt=0.0)
-    training_throughput: float = Field(gt=0.0)
-    prediction: float = Field(gt=0.0)
-    postprocessing: float = Field(gt=0.0)
-    end_to_end: float = Field(gt=0.0)
-    final_f1: float = Field(gt=0.0)
-
-
-class ScaleTargets(_Group):
-    max_time_exponent: float = Field(gt=0.0)
-    postprocess_speedup: float = Field(gt=0.0)
-    feature_speedup: float = Field(gt=0.0)
-
-
-class Parameters(_Group):
+class Parameters(Group):
     """All of the project's parameters. The groups are optional, so a project
     that leaves one out (or a test) is checked on what it has."""
+
+    @model_validator(mode="after")
+    def _windows_fit_the_built_model(self) -> Parameters:
+        # Without a checkpoint the model is built here, with this many positions.
+        if self.model is None or self.tokenization is None or self.model.checkpoint:
+            return self
+        positions = self.model.demo.max_position_embeddings
+        if self.tokenization.max_length > positions:
+            raise ValueError(
+                f"tokenization.max_length ({self.tokenization.max_length}) is more "
+                f"than the built model's model.demo.max_position_embeddings "
+                f"({positions}); lower the one or raise the other"
+            )
+        return self
 
     data_loading: DataLoading | None = None
     tokenization: Tokenization | None = None
@@ -273,7 +206,19 @@ def _problem(error: dict[str, Any]) -> str:
     if error["type"] == "value_error":
         # A relation between settings; the message names them.
         return f"{where}: {error['msg'].removeprefix('Value error, ')}"
-    return f"{where} = {error['input']!r}: {error['msg']}"
+    line = f"{where} = {error['input']!r}: {error['msg']}"
+    if isinstance(error["input"], str) and error["type"].endswith("_type"):
+        line += " (text: unquote it in YAML; inf and nan are not allowed)"
+    return line
+
+
+def settings_error(problems: list[str]) -> SettingsError:
+    """One ``SettingsError`` listing ``problems``, one line each."""
+    listed = "\n".join(f"- {problem}" for problem in problems)
+    return SettingsError(
+        f"The run's parameters are not valid; no node ran:\n{listed}\n"
+        "Fix them in conf/<env>/parameters*.yml or in this command's --params."
+    )
 
 
 def check_parameters(parameters: dict[str, Any]) -> None:
@@ -282,11 +227,52 @@ def check_parameters(parameters: dict[str, Any]) -> None:
     try:
         Parameters.model_validate(parameters)
     except ValidationError as error:
-        problems = "\n".join(f"- {_problem(e)}" for e in error.errors())
-        raise SettingsError(
-            f"The run's parameters are not valid; no node ran:\n{problems}\n"
-            "Fix them in conf/<env>/parameters*.yml or in this command's --params."
-        ) from None
+        raise settings_error([_problem(e) for e in error.errors()]) from None
+
+
+# Packages behind training.report_to names that are not their own package.
+REPORTER_PACKAGES = {"azure_ml": "azureml", "tensorboard": "tensorboard"}
+
+
+def _training_problems(training: dict[str, Any]) -> list[str]:
+    # torch and transformers come in only for runs that train.
+    from transformers.trainer_utils import SchedulerType
+
+    problems = []
+    schedules = [schedule.value for schedule in SchedulerType]
+    if training.get("lr_scheduler_type") not in schedules:
+        problems.append(
+            f"training.lr_scheduler_type = {training.get('lr_scheduler_type')!r}: "
+            f"not a schedule transformers knows; use one of {schedules}"
+        )
+    reporters = training.get("report_to") or []
+    for name in [reporters] if isinstance(reporters, str) else reporters:
+        package = REPORTER_PACKAGES.get(name, name)
+        if name not in ("none", "all") and importlib.util.find_spec(package) is None:
+            problems.append(
+                f"training.report_to = {name!r}: the package {package} is not "
+                "installed; install it, or report to 'none'"
+            )
+    return problems
+
+
+def check_runtime_settings(parameters: dict[str, Any], inputs: set[str]) -> None:
+    """Raise ``SettingsError`` for settings only this machine can check, for
+    the groups the pipeline reads: the learning-rate schedule and the
+    reporting packages when it trains, the device when it predicts."""
+    problems = []
+    if "params:training" in inputs and parameters.get("training"):
+        problems += _training_problems(parameters["training"])
+    device = (parameters.get("inference") or {}).get("device")
+    if "params:inference" in inputs and device is not None:
+        from extractive_qa.qa.inference import pick_device
+
+        try:
+            pick_device(device)
+        except ValueError as error:
+            problems.append(f"inference.device = {device!r}: {error}")
+    if problems:
+        raise settings_error(problems)
 
 
 def check_model_source(parameters: dict[str, Any]) -> None:
@@ -311,5 +297,6 @@ class ParameterCheck:
     def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
         parameters = catalog.load("parameters")
         check_parameters(parameters)
+        check_runtime_settings(parameters, set(pipeline.inputs()))
         if "params:model" in pipeline.inputs():
             check_model_source(parameters)
