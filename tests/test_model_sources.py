@@ -112,3 +112,29 @@ def test_a_file_is_not_a_folder(checkpoint):
     message = problem(checkpoint.parent / "weights.safetensors")
 
     assert "is a file; give the folder written by save_pretrained" in message
+
+
+def cut_short(path: Path, keep: int) -> None:
+    """Truncate ``path`` to ``keep`` bytes (negative: all but that many)."""
+    content = path.read_bytes()
+    path.write_bytes(content[:keep])
+
+
+@pytest.mark.parametrize(
+    ("name", "keep", "damage"),
+    [
+        ("config.json", 1, "it is not valid JSON (Expecting property name"),
+        ("tokenizer.json", 20, "it is not valid JSON ("),
+        ("model.safetensors", 20, "its header is cut short"),
+        ("model.safetensors", -100, "it is cut short: its tensors need more"),
+    ],
+)
+def test_a_file_cut_short_is_named_before_loading(checkpoint, name, keep, damage):
+    cut_short(checkpoint / name, keep)
+
+    message = problem(checkpoint)
+
+    assert f"model.checkpoint: {checkpoint / name} cannot be read: {damage}" in (
+        message
+    )
+    assert "save it again with save_pretrained, or copy it again" in message

@@ -80,6 +80,62 @@ def _weights_problem(folder: Path, names: list[str]) -> ModelSourceError | None:
     )
 
 
+# JSON files save_pretrained writes; each is read whole when the model loads.
+JSON_FILES = (
+    "config.json",
+    "generation_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+)
+
+
+def _safetensors_damage(path: Path) -> str | None:
+    """Why a .safetensors file is not whole (a header cut short, or tensors
+    past its end), or None."""
+    size = path.stat().st_size
+    with path.open("rb") as file:
+        prefix = file.read(8)
+        length = int.from_bytes(prefix, "little") if len(prefix) == 8 else -1
+        if length < 0 or 8 + length > size:
+            return f"its header is cut short ({size} bytes in all)"
+        try:
+            header = json.loads(file.read(length))
+        except ValueError:
+            return "its header is not JSON"
+    ends = [
+        entry["data_offsets"][1]
+        for name, entry in header.items()
+        if name != "__metadata__" and isinstance(entry, dict)
+    ]
+    if 8 + length + max(ends, default=0) > size:
+        return f"it is cut short: its tensors need more than its {size} bytes"
+    return None
+
+
+def _damaged_file_problem(folder: Path, names: list[str]) -> ModelSourceError | None:
+    """A JSON or safetensors file of the folder that cannot be read, as a
+    copy or save cut short leaves it."""
+    damage = {}
+    for name in JSON_FILES:
+        if name in names:
+            try:
+                json.loads((folder / name).read_text(encoding="utf-8"))
+            except ValueError as error:
+                damage[name] = f"it is not valid JSON ({error})"
+    for path in sorted(folder.glob("*.safetensors")):
+        problem = _safetensors_damage(path)
+        if problem:
+            damage[path.name] = problem
+    if not damage:
+        return None
+    name, problem = next(iter(damage.items()))
+    return ModelSourceError(
+        f"{folder / name} cannot be read: {problem}. The folder was not saved or "
+        "copied whole; save it again with save_pretrained, or copy it again."
+    )
+
+
 def _remote_code_problem(folder: Path) -> ModelSourceError | None:
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     if not config.get("auto_map"):
@@ -147,7 +203,7 @@ def checkpoint_folder_problem(
             f"(it holds {names}). Point to the folder that has config.json, the "
             "weights and the tokenizer files."
         )
-    problem = _weights_problem(folder, names)
+    problem = _weights_problem(folder, names) or _damaged_file_problem(folder, names)
     if problem:
         return problem
     if not any(name in names for name in TOKENIZER_FILES):

@@ -408,3 +408,48 @@ def test_help_names_the_answer_command_and_every_option(subprocess_env: dict):
     for option in ("--questions", "--max-length", "--n-best-size", "--device"):
         assert option in answer.stdout
     assert answer.stdout.count("default:") >= 7
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            '{"question": "어디?", "context": "부산"}\n'.encode("cp949"),
+            "is not UTF-8 text (byte 0xbe at offset 14). Convert it, e.g. from "
+            "CP949: iconv -f CP949 -t UTF-8",
+        ),
+        (
+            b'[{"question": "q", "context": "c"}]\n',
+            "line 1: not a JSON object; the questions file is JSON Lines: one JSON "
+            "object per line (for a JSON array: jq -c '.[]' FILE)",
+        ),
+        (
+            b'[\n  {"question": "q", "context": "c"}\n]\n',
+            "line 1: not JSON (Expecting value: line 1 column 2 (char 1)); the "
+            "questions file is JSON Lines",
+        ),
+        # A byte-order mark is read past: the file is fine, the model is not there.
+        (
+            '\ufeff{"question": "어디?", "context": "부산"}\n'.encode(),
+            "no saved model there",
+        ),
+    ],
+)
+def test_the_questions_file_is_named_before_the_model_loads(
+    tmp_path: Path, subprocess_env: dict, content: bytes, message: str
+):
+    questions = tmp_path / "questions.jsonl"
+    questions.write_bytes(content)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "extractive_qa", "answer", "--questions"]
+        + [str(questions), "--model", str(tmp_path / "no-model")],
+        env=subprocess_env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr

@@ -286,7 +286,7 @@ def answer_questions(
             features=QUESTION_FEATURES,
         )
     features = build_validation_features(
-        questions, qa_model.tokenizer, settings.windows, chunk_size
+        questions, qa_model.tokenizer, settings.windows, chunk_size, "the questions"
     )
     # torch is imported when a model runs, not when the pipelines are listed.
     from extractive_qa.qa.inference import predict_window_logits

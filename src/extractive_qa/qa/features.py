@@ -59,8 +59,8 @@ def _report_cut_questions(
     if n_cut:
         logger.warning(
             "%s: %d of %d questions are longer than max_query_length (%d tokens) "
-            "and were cut to it; raise tokenization.max_query_length to keep more "
-            "of them.",
+            "and were cut to it; raise tokenization.max_query_length "
+            "(--max-query-length for the answer command) to keep more of them.",
             split,
             n_cut,
             n_examples,

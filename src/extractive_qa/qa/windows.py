@@ -213,8 +213,12 @@ def _truncate_question(
     """
     limit = settings.max_query_length
     for _ in range(limit + 1):
+        # verbose=False: a question longer than the model is why it is cut.
         encoded = tokenizer(
-            question, add_special_tokens=False, return_offsets_mapping=True
+            question,
+            add_special_tokens=False,
+            return_offsets_mapping=True,
+            verbose=False,
         )
         if len(encoded["input_ids"]) <= limit:
             return question
