@@ -135,6 +135,18 @@ def test_a_wrongly_nested_document_names_the_place(raw, detail):
     assert detail in str(error.value)
 
 
+def test_an_impossible_question_with_answers_is_named():
+    raw = document(GOOD, GOOD)
+    raw["data"][0]["paragraphs"][0]["qas"][1]["is_impossible"] = True
+
+    with pytest.raises(MalformedRecordsError) as error:
+        to_examples(raw, "raw_validation")
+
+    assert "id 'q1' (article 0, paragraph 0): is_impossible is true, yet it has 1" in (
+        str(error.value)
+    )
+
+
 def test_a_data_object_instead_of_a_list_is_named():
     with pytest.raises(ValueError, match="its 'data' is an object"):
         to_examples({"data": {"title": "t"}}, "raw_train")

@@ -180,6 +180,13 @@ def _rows_from_squad_json(document: dict[str, Any]) -> tuple[list[dict], list[Pr
                             "answers not a list",
                             f"answers is {answers!r}, not a list of answers",
                         )
+                    if qa.get("is_impossible") is True and answers:
+                        raise Malformed(
+                            "is_impossible with answers",
+                            f"is_impossible is true, yet it has {len(answers)} "
+                            "answers; empty its answers (SQuAD v2 keeps them as "
+                            "plausible_answers) or set is_impossible to false",
+                        )
                     rows.append(
                         {
                             "id": cell_text(qa.get("id")),
