@@ -8,9 +8,10 @@ decoding as evaluation. Every other command goes to Kedro (``run``, ...).
 
 import argparse
 import json
+import math
 import os
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,17 @@ def _at_least_one(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is below 1")
+    return value
+
+
+def _finite(text: str) -> float:
+    """The type of --null-score-diff-threshold: any finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value
 
 
@@ -75,6 +87,13 @@ def answer_parser() -> argparse.ArgumentParser:
             default=None,
             help=f"{meaning} (default: the model's saved setting)",
         )
+    parser.add_argument(
+        "--null-score-diff-threshold",
+        type=_finite,
+        default=None,
+        help="in SQuAD v2 mode, answer nothing when the null score beats the best "
+        "span by more than this (default: the model's saved setting)",
+    )
     parser.add_argument(
         "--device", default="auto", help="auto, cpu, cuda, mps (default: auto)"
     )
@@ -202,6 +221,10 @@ def answer_command(argv: list[str]) -> int:
         return _usage_error(
             f"{error}\n(the window options are --max-length, --doc-stride and "
             "--max-query-length)"
+        )
+    if args.null_score_diff_threshold is not None:
+        settings = replace(
+            settings, null_score_diff_threshold=args.null_score_diff_threshold
         )
     try:
         answers = answer_questions(

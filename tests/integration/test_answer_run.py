@@ -352,6 +352,10 @@ def test_command_line_answers_json_lines_as_the_pipeline_does(
         (["--n-best-size", "-2"], "argument --n-best-size: -2 is below 1"),
         (["--doc-stride", "x"], "argument --doc-stride: 'x' is not a whole number"),
         (["--device", "gpu"], "error: device 'gpu' is not a device torch knows"),
+        (
+            ["--null-score-diff-threshold", "nan"],
+            "argument --null-score-diff-threshold: 'nan' is not a finite number",
+        ),
         (["--model", "foo://x"], "error: --model foo://x: Protocol not known: foo"),
     ],
 )

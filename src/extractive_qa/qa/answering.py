@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import datasets
@@ -120,8 +120,10 @@ def model_answer_settings(
     postprocessing: dict[str, Any],
     version_2_with_negative: bool,
 ) -> AnswerSettings:
-    """The settings saved with ``qa_model``; the given parameters only when it
-    was saved without them (a model fine-tuned elsewhere), with a warning."""
+    """The settings saved with ``qa_model``, but for the null threshold, which
+    is a decision tuned after training: ``postprocessing``'s, as ``postprocess``
+    uses it. The given parameters entirely when the model was saved without
+    settings (a model fine-tuned elsewhere), with a warning."""
     if qa_model.settings is None:
         logger.warning(
             "%s holds no %s; answering with this run's tokenization and "
@@ -134,7 +136,10 @@ def model_answer_settings(
         return AnswerSettings.from_params(
             tokenization, postprocessing, version_2_with_negative
         )
-    settings = AnswerSettings.of_model(qa_model, source)
+    settings = replace(
+        AnswerSettings.of_model(qa_model, source),
+        null_score_diff_threshold=postprocessing["null_score_diff_threshold"],
+    )
     given = AnswerSettings.from_params(
         tokenization, postprocessing, version_2_with_negative
     )
