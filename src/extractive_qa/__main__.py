@@ -199,6 +199,9 @@ def answer_command(argv: list[str]) -> int:
             )
         qa_model = model_dataset.load()
     except (DatasetError, ValueError) as error:
+        # Kedro's "Failed while loading data from dataset ..." wraps the cause.
+        if isinstance(error, DatasetError) and error.__cause__ is not None:
+            error = error.__cause__
         return _usage_error(
             f"--model {args.model}: {error}\n--model takes a directory written by "
             "save_pretrained, e.g. data/06_models/fine_tuned_model after `make run`."

@@ -178,6 +178,7 @@ def test_command_line_names_a_model_folder_without_tokenizer(
 
     assert result.returncode == 2
     assert f"{folder} holds no tokenizer (none of tokenizer.json" in result.stderr
+    assert "Failed while loading data" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("--model takes a")
 
 
