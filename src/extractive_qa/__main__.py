@@ -103,41 +103,12 @@ def answer_parser() -> argparse.ArgumentParser:
     return parser
 
 
-JSON_LINES = "the questions file is JSON Lines: one JSON object per line"
-
-
 def _read_questions(source: str) -> list[dict]:
-    """The JSON Lines of ``source`` (a file, or - for stdin), blank lines skipped;
-    ValueError naming the file, and the line that is not a JSON object."""
+    """The questions of ``source`` (a JSON Lines file, or - for stdin)."""
+    from extractive_qa.datasets.question_lines import parse_question_lines
+
     content = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    try:
-        # utf-8-sig: a byte-order mark, as Windows editors write, is no error.
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(
-            f"{source} is not UTF-8 text (byte {content[error.start]:#04x} at "
-            f"offset {error.start}). Convert it, e.g. from CP949: iconv -f CP949 "
-            f"-t UTF-8 {source} > questions.jsonl"
-        ) from None
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        hint = JSON_LINES
-        if line.lstrip().startswith("["):
-            hint += " (for a JSON array: jq -c '.[]' FILE)"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise ValueError(
-                f"{source}, line {number}: not JSON ({error}); {hint}"
-            ) from None
-        if not isinstance(row, dict):
-            raise ValueError(f"{source}, line {number}: not a JSON object; {hint}")
-        rows.append(row)
-    if not rows:
-        raise ValueError(f"{source} holds no questions")
-    return rows
+    return parse_question_lines(content, source)
 
 
 def _usage_error(message: str) -> int:
@@ -186,7 +157,7 @@ def answer_command(argv: list[str]) -> int:
         questions = to_question_dataset(
             pd.DataFrame(rows), source=source or "--question/--context"
         )
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, DatasetError) as error:
         return _usage_error(str(error))
     try:
         model_dataset = QAModelDataset(filepath=args.model)

@@ -425,12 +425,12 @@ def test_help_names_the_answer_command_and_every_option(subprocess_env: dict):
         ),
         (
             b'[{"question": "q", "context": "c"}]\n',
-            "line 1: not a JSON object; the questions file is JSON Lines: one JSON "
+            "line 1: not a JSON object; a questions file is JSON Lines: one JSON "
             "object per line (for a JSON array: jq -c '.[]' FILE)",
         ),
         (
             b'[\n  {"question": "q", "context": "c"}\n]\n',
-            "line 1: not JSON (Expecting value: line 1 column 2 (char 1)); the "
+            "line 1: not JSON (Expecting value: line 1 column 2 (char 1)); a "
             "questions file is JSON Lines",
         ),
         # A byte-order mark is read past: the file is fine, the model is not there.

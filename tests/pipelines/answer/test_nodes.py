@@ -12,7 +12,7 @@ import datasets
 import pandas as pd
 import pytest
 import yaml
-from kedro_datasets.pandas import JSONDataset
+from kedro.io import AbstractDataset
 
 from extractive_qa.pipelines.answer.nodes import ANSWER_COLUMNS, answer
 from extractive_qa.pipelines.features.nodes import tokenize_validation
@@ -127,14 +127,15 @@ def test_a_row_without_an_id_is_numbered_and_whole_number_ids_stay_whole():
 
 
 def test_ids_read_through_the_catalog_entry_keep_their_text(tmp_path):
-    """The questions entry's own load arguments (conf/base/catalog.yml): 7
-    beside a row without an id stays 7, and "007" keeps its zeros."""
+    """The questions entry of conf/base/catalog.yml: 7 beside a row without an
+    id stays 7, and "007" keeps its zeros."""
     entry = yaml.safe_load((REPO / "conf/base/catalog.yml").read_text())["questions"]
     lines = tmp_path / "questions.jsonl"
     rows = QUESTIONS.drop(columns="id").to_dict("records")
     rows = [{"id": 7, **rows[0]}, rows[1], {"id": "007", **rows[0]}]
     lines.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in rows))
-    table = JSONDataset(filepath=str(lines), load_args=entry["load_args"]).load()
+    dataset = AbstractDataset.from_config("questions", entry | {"filepath": str(lines)})
+    table = dataset.load()
 
     assert to_question_dataset(table)["id"] == ["7", "2", "007"]
 
