@@ -191,10 +191,11 @@ def measure_configuration(
         "warmup_seconds": round(warmup_seconds, 2),
         "sequences_per_second": round(sequences / seconds, 1),
         "real_tokens_per_second": round(tokens / seconds),
-        "model_tflop_per_second": round(tflops, 4),
+        # Four significant figures: a tiny model on a CPU stays above 0.
+        "model_tflop_per_second": float(f"{tflops:.4g}"),
         "utilisation_of_datasheet_peak": _share(tflops, peak_tflops),
         "utilisation_of_measured_matmul": _share(tflops, matmul_tflops),
-        "matrix_tflop_per_second": round(matrix_tflops, 4),
+        "matrix_tflop_per_second": float(f"{matrix_tflops:.4g}"),
         "matrix_utilisation_of_datasheet_peak": _share(matrix_tflops, peak_tflops),
         "peak_gpu_mib": peak_gpu_mib(device),
         "compile": _compile_report(configuration, recompiled),
