@@ -6,15 +6,24 @@ from __future__ import annotations
 import io
 import logging
 
+import pytest
 import rich.console
 import rich.logging
+from kedro.framework.hooks.manager import _create_hook_manager
+from kedro.io import DataCatalog
+from kedro.io.core import DatasetError
+from kedro.pipeline import Pipeline, node
+from kedro.runner import SequentialRunner
+from kedro_datasets.json import JSONDataset
 
 from extractive_qa.failures import (
     PLAIN_FORMAT,
     TRACEBACK_ENV,
+    failed_node,
     plain_console_when_piped,
     report_failure,
 )
+from extractive_qa.hooks.run import FailedNode
 
 
 def raised(message: str) -> ValueError:
@@ -97,3 +106,33 @@ def test_rich_console_on_a_pipe_becomes_plain_lines():
     assert handler.formatter._fmt == PLAIN_FORMAT
     (line,) = stream.getvalue().splitlines()
     assert line.endswith(f"WARNING extractive_qa.test: {long_message}")
+
+
+def test_the_node_whose_input_cannot_load_is_the_failed_node(tmp_path):
+    good, broken = tmp_path / "good.json", tmp_path / "broken.json"
+    good.write_text('{"a": 1}')
+    broken.write_text('{"a": ')
+    catalog = DataCatalog(
+        {
+            "good": JSONDataset(filepath=str(good)),
+            "broken": JSONDataset(filepath=str(broken)),
+        }
+    )
+    pipeline = Pipeline(
+        [
+            node(lambda data: data, "good", "first_out", name="reads_good"),
+            node(
+                lambda data, _: data,
+                ["broken", "first_out"],
+                "out",
+                name="reads_broken",
+            ),
+        ]
+    )
+    hooks = _create_hook_manager()
+    hooks.register(FailedNode())
+
+    with pytest.raises(DatasetError):
+        SequentialRunner().run(pipeline, catalog, hooks)
+
+    assert failed_node() == "reads_broken"

@@ -31,9 +31,10 @@ PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _failed_node: list[str] = []
 
 
-def note_failed_node(name: str) -> None:
-    """Remember the node a run failed in (called from a Kedro hook)."""
-    _failed_node[:] = [name]
+def note_failed_node(name: str | None) -> None:
+    """Remember the node a run is in, which is the one it failed in if it fails
+    now (called from Kedro hooks); None: between nodes."""
+    _failed_node[:] = [name] if name else []
 
 
 def failed_node() -> str | None:

@@ -111,7 +111,7 @@ def test_predict_on_windows_of_other_settings_stops_and_changes_nothing(
 
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
-    assert lines[-6] == "Run failed: StaleArtifactError"
+    assert lines[-6] == "Run failed in node 'predict': StaleArtifactError"
     # predict reads the windows, and the model trained on windows of the old
     # length (which saves that length with it): both are named, with the
     # setting and its two values.

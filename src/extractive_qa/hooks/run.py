@@ -15,13 +15,36 @@ logger = logging.getLogger(__name__)
 
 
 class FailedNode:
-    """Remember which node a run failed in, for the last lines of the run.
+    """Remember which node a run failed in, for the last lines of the run: the
+    node whose inputs are loading, which is running or whose outputs are
+    saving, so that an input that cannot load, or a check before the node
+    runs, names its node too.
 
     Registered last, so that Kedro calls it before hooks that raise again."""
 
     @hook_impl
+    def before_pipeline_run(self) -> None:
+        note_failed_node(None)
+
+    @hook_impl
+    def before_dataset_loaded(self, node: Any) -> None:
+        note_failed_node(node.name)
+
+    @hook_impl
+    def before_node_run(self, node: Any) -> None:
+        note_failed_node(node.name)
+
+    @hook_impl
+    def before_dataset_saved(self, node: Any) -> None:
+        note_failed_node(node.name)
+
+    @hook_impl
     def on_node_error(self, node: Any) -> None:
         note_failed_node(node.name)
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        note_failed_node(None)
 
 
 class CheckpointCleanup:
