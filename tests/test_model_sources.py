@@ -138,3 +138,15 @@ def test_a_file_cut_short_is_named_before_loading(checkpoint, name, keep, damage
         message
     )
     assert "save it again with save_pretrained, or copy it again" in message
+
+
+@pytest.mark.parametrize("header", [b"[1, 2]", b'{"w": {"dtype": "F32"}}'])
+def test_a_header_that_is_json_but_not_safetensors_is_named(checkpoint, header):
+    weights = checkpoint / "model.safetensors"
+    weights.write_bytes(len(header).to_bytes(8, "little") + header)
+
+    message = problem(checkpoint)
+
+    assert f"{weights} cannot be read: its header is not a safetensors header" in (
+        message
+    )

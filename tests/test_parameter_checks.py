@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 from kedro.config import OmegaConfigLoader
+from transformers.integrations.integration_utils import (
+    INTEGRATION_TO_CALLBACK,
+    get_available_reporting_integrations,
+)
 
 from extractive_qa.parameter_checks import (
     SettingsError,
@@ -147,8 +151,14 @@ def test_runtime_only_settings_are_known() -> None:
 
 
 def test_settings_this_machine_checks_are_checked_for_the_nodes_that_use_them():
+    missing = sorted(
+        set(INTEGRATION_TO_CALLBACK) - set(get_available_reporting_integrations())
+    )[0]
     bad = parameters(
-        training={"lr_scheduler_type": "foo", "report_to": ["none", "wandb"]},
+        training={
+            "lr_scheduler_type": "foo",
+            "report_to": ["none", missing, "mlfow"],
+        },
         inference={"device": "gpu"},
     )
     check_parameters(bad)
@@ -164,10 +174,14 @@ def test_settings_this_machine_checks_are_checked_for_the_nodes_that_use_them():
         "use one of ['linear', 'cosine'"
     )
     assert lines[1] == (
-        "- training.report_to = 'wandb': the package wandb is not installed; "
+        f"- training.report_to = {missing!r}: its package is not installed; "
         "install it, or report to 'none'"
     )
     assert lines[2].startswith(
+        "- training.report_to = 'mlfow': not a reporting integration transformers "
+        "knows; use 'none' or one of ['azure_ml'"
+    )
+    assert lines[3].startswith(
         "- inference.device = 'gpu': device 'gpu' is not a device torch knows"
     )
     check_runtime_settings(parameters(), {"params:training", "params:inference"})

@@ -107,8 +107,9 @@ def _read_questions(source: str) -> list[dict]:
     """The questions of ``source`` (a JSON Lines file, or - for stdin)."""
     from extractive_qa.datasets.question_lines import parse_question_lines
 
-    content = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    return parse_question_lines(content, source)
+    if source == "-":
+        return parse_question_lines(sys.stdin.buffer.read(), "stdin")
+    return parse_question_lines(Path(source).read_bytes(), source)
 
 
 def _usage_error(message: str) -> int:

@@ -12,7 +12,6 @@ first node with one line per problem.
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any, Literal
 
 from kedro.framework.hooks import hook_impl
@@ -230,12 +229,12 @@ def check_parameters(parameters: dict[str, Any]) -> None:
         raise settings_error([_problem(e) for e in error.errors()]) from None
 
 
-# Packages behind training.report_to names that are not their own package.
-REPORTER_PACKAGES = {"azure_ml": "azureml", "tensorboard": "tensorboard"}
-
-
 def _training_problems(training: dict[str, Any]) -> list[str]:
     # torch and transformers come in only for runs that train.
+    from transformers.integrations.integration_utils import (
+        INTEGRATION_TO_CALLBACK,
+        get_available_reporting_integrations,
+    )
     from transformers.trainer_utils import SchedulerType
 
     problems = []
@@ -246,12 +245,20 @@ def _training_problems(training: dict[str, Any]) -> list[str]:
             f"not a schedule transformers knows; use one of {schedules}"
         )
     reporters = training.get("report_to") or []
+    known = sorted(INTEGRATION_TO_CALLBACK)
+    available = get_available_reporting_integrations()
     for name in [reporters] if isinstance(reporters, str) else reporters:
-        package = REPORTER_PACKAGES.get(name, name)
-        if name not in ("none", "all") and importlib.util.find_spec(package) is None:
+        if name in ("none", "all"):
+            continue
+        if name not in known:
             problems.append(
-                f"training.report_to = {name!r}: the package {package} is not "
-                "installed; install it, or report to 'none'"
+                f"training.report_to = {name!r}: not a reporting integration "
+                f"transformers knows; use 'none' or one of {known}"
+            )
+        elif name not in available:
+            problems.append(
+                f"training.report_to = {name!r}: its package is not installed; "
+                "install it, or report to 'none'"
             )
     return problems
 

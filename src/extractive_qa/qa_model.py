@@ -103,11 +103,19 @@ def _safetensors_damage(path: Path) -> str | None:
             header = json.loads(file.read(length))
         except ValueError:
             return "its header is not JSON"
-    ends = [
-        entry["data_offsets"][1]
-        for name, entry in header.items()
-        if name != "__metadata__" and isinstance(entry, dict)
-    ]
+    not_safetensors = "its header is not a safetensors header"
+    if not isinstance(header, dict):
+        return not_safetensors
+    ends = []
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if not isinstance(offsets, list) or len(offsets) != 2:
+            return not_safetensors
+        ends.append(offsets[1])
+    if not all(isinstance(end, int) for end in ends):
+        return not_safetensors
     if 8 + length + max(ends, default=0) > size:
         return f"it is cut short: its tensors need more than its {size} bytes"
     return None

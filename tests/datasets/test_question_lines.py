@@ -27,10 +27,13 @@ def test_a_byte_order_mark_and_blank_lines_are_read_past(tmp_path):
         '{"question": "언제?", "context": "1932년"}\n'.encode()
     )
 
-    table = questions_entry(path).load()
+    dataset = questions_entry(path)
+    table = dataset.load()
 
     assert list(table["question"]) == ["어디?", "언제?"]
-    assert table["id"].iloc[0] == 7
+    assert type(table["id"].iloc[0]) is int
+    assert table["id"].iloc[1] is None
+    assert dataset.preview(nrows=1)["data"] == [[7, "어디?", "부산"]]
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,9 @@ VALIDATION = document(
 
 def test_warn_counts_both_kinds_in_both_reports_and_keeps_training(caplog):
     with caplog.at_level(logging.WARNING):
-        outputs = load_splits(TRAIN, VALIDATION, "error", "warn")
+        outputs = load_splits(
+            TRAIN, VALIDATION, "error", "warn", version_2_with_negative=False
+        )
 
     leakage = {
         "same_id": 1,
@@ -59,7 +61,7 @@ def test_warn_counts_both_kinds_in_both_reports_and_keeps_training(caplog):
 
 def test_error_stops_naming_the_records_and_the_setting():
     with pytest.raises(LeakageError) as error:
-        load_splits(TRAIN, VALIDATION, "error", "error")
+        load_splits(TRAIN, VALIDATION, "error", "error", version_2_with_negative=False)
 
     message = str(error.value)
     assert message.startswith(
@@ -70,7 +72,9 @@ def test_error_stops_naming_the_records_and_the_setting():
 
 
 def test_drop_from_train_removes_them_and_counts_them():
-    outputs = load_splits(TRAIN, VALIDATION, "error", "drop_from_train")
+    outputs = load_splits(
+        TRAIN, VALIDATION, "error", "drop_from_train", version_2_with_negative=False
+    )
 
     assert outputs["train_examples"]["id"] == ["t1", "t4"]
     report = outputs["train_data_quality"]
@@ -82,4 +86,10 @@ def test_drop_from_train_removes_them_and_counts_them():
 
 def test_drop_from_train_that_empties_training_is_an_error():
     with pytest.raises(EmptySplitError, match="raw_train: no record is left"):
-        load_splits(VALIDATION, VALIDATION, "error", "drop_from_train")
+        load_splits(
+            VALIDATION,
+            VALIDATION,
+            "error",
+            "drop_from_train",
+            version_2_with_negative=False,
+        )

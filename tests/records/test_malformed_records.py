@@ -133,6 +133,8 @@ def test_a_wrongly_nested_document_names_the_place(raw, detail):
 
     assert "raw_validation: 1 of 2 records are malformed" in str(error.value)
     assert detail in str(error.value)
+    assert "SQuAD JSON nests {'data'" in str(error.value)
+    assert "Each answer needs" not in str(error.value)
 
 
 def test_an_impossible_question_with_answers_is_named():
@@ -212,7 +214,9 @@ def test_source_is_not_modified():
 
 def test_empty_data_list_names_the_split():
     with pytest.raises(EmptySplitError) as error:
-        load_splits(document(GOOD), {"data": []}, "error", "warn")
+        load_splits(
+            document(GOOD), {"data": []}, "error", "warn", version_2_with_negative=False
+        )
 
     assert str(error.value).startswith(
         "raw_validation: the source holds no questions (an empty 'data' list"
@@ -223,7 +227,7 @@ def test_skip_that_drops_every_record_names_split_and_reasons():
     raw = document({"text": "서울", "answer_start": 0}, {"answer_start": 2})
 
     with pytest.raises(EmptySplitError) as error:
-        load_splits(document(GOOD), raw, "skip", "warn")
+        load_splits(document(GOOD), raw, "skip", "warn", version_2_with_negative=False)
 
     message = str(error.value)
     assert message.startswith("raw_validation: no record is left: all 2 were dropped")

@@ -2,7 +2,7 @@
 line and the fix (``pandas.JSONDataset`` says only "Expected object or value").
 
 Each line is one object with ``question``, ``context`` and an optional ``id``;
-ids keep their JSON type (7 stays 7, "007" keeps its zeros). The answer
+ids keep their JSON type (7 stays the number 7, "007" keeps its zeros). The answer
 pipeline's ``questions`` entry and the ``answer`` command both read this way.
 
 Example catalog entry::
@@ -67,4 +67,13 @@ class QuestionLinesDataset(JSONDataset):
         load_path = get_filepath_str(self._get_load_path(), self._protocol)
         with self._fs.open(load_path, mode="rb") as file:
             content = file.read()
-        return pd.DataFrame(parse_question_lines(content, str(self._filepath)))
+        rows = parse_question_lines(content, str(self._filepath))
+        table = pd.DataFrame(rows)
+        if "id" in table.columns:
+            # As written: pandas would make 7 beside a row without id 7.0.
+            table["id"] = pd.Series([row.get("id") for row in rows], dtype=object)
+        return table
+
+    def preview(self, nrows: int = 5) -> dict:
+        """The first ``nrows`` questions, in pandas' split layout (kedro-viz)."""
+        return self.load().head(nrows).to_dict(orient="split")

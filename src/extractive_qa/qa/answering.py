@@ -178,7 +178,8 @@ def _text_column(
     blank = [
         example_id
         for example_id, value in zip(ids, values, strict=True)
-        if not isinstance(value, str) or not value.strip()
+        # Zero-width characters are removed before answering, so they are blank.
+        if not isinstance(value, str) or not clean_text(value).strip()
     ]
     if blank:
         raise ValueError(

@@ -49,7 +49,8 @@ def load_splits(
     raw_validation: Any,
     on_invalid: str,
     on_leak: str,
-    version_2_with_negative: bool = True,
+    *,
+    version_2_with_negative: bool,
 ) -> dict[str, Any]:
     """Both raw sources -> ``{train,validation}_examples`` and
     ``{train,validation}_data_quality``; questions found in both splits are

@@ -105,15 +105,28 @@ class MalformedRecordsError(SourceRecordsError):
     """Records lack a field, or hold a value of the wrong type."""
 
 
+NESTING = (
+    "SQuAD JSON nests {'data': [{'title', 'paragraphs': [{'context', 'qas': "
+    "[{'id', 'question', 'answers': [...]}]}]}]; an article or paragraph that "
+    "breaks it counts as one record, and skipping it drops all its questions."
+)
+NESTING_KINDS = ("not an object", "without a 'paragraphs' list", "without a 'qas' list")
+ANSWERS = (
+    "Each answer needs 'text' (a string) and 'answer_start' (the character "
+    "offset where the text begins in the context, a whole number of at least 0)."
+)
+
+
 def malformed_records_error(
     source: str, problems: list[Problem], total: int
 ) -> MalformedRecordsError:
+    nested = sum(p.kind in NESTING_KINDS for p in problems)
+    hints = [NESTING] * (nested > 0) + [ANSWERS] * (nested < len(problems))
     return MalformedRecordsError(
         source,
         f"{len(problems)} of {total} records are malformed; {listed(problems)}\n"
-        "Each answer needs 'text' (a string) and 'answer_start' (the character "
-        "offset where the text begins in the context, a whole number of at least "
-        "0). Fix these records in the source, or set data_loading.on_invalid: "
+        + " ".join(hints)
+        + " Fix these records in the source, or set data_loading.on_invalid: "
         "skip to drop them.",
     )
 

@@ -151,6 +151,10 @@ def test_ids_read_through_the_catalog_entry_keep_their_text(tmp_path):
             QUESTIONS.assign(question=["", "무엇인가?"]),
             r"empty or non-text 'question' \(ids \['short'\]\)",
         ),
+        (
+            QUESTIONS.assign(context=["서울", "\u200b \u200b"]),
+            r"empty or non-text 'context' \(ids \['long'\]\)",
+        ),
     ],
 )
 def test_bad_question_tables_say_what_to_fix(table, message):

@@ -27,8 +27,9 @@ def answer(
     version_2_with_negative: bool,
 ) -> pd.DataFrame:
     """Questions with contexts + model -> answer, score, probability and
-    character offsets, decoded with the settings saved with the model (the
-    run's parameters only for a model saved without them)."""
+    character offsets, decoded with the settings saved with the model but the
+    run's null threshold (the run's parameters only for a model saved without
+    settings)."""
     answers = answer_questions(
         to_question_dataset(questions),
         fine_tuned_model,
