@@ -45,6 +45,6 @@ def test_table_without_question_column_names_the_folder(tmp_path, project_factor
     assert done.returncode != 0
     folder = project / "data/01_raw/validation_table"
     *_, kind, message = done.stderr.strip().splitlines()
-    assert kind == "Run failed: MalformedSourceError"
+    assert kind == "Run failed in node 'load': MalformedSourceError"
     assert message.startswith(f"raw_validation ({folder}): the dataset lacks")
     assert "lacks columns ['question']" in message
