@@ -18,7 +18,7 @@ from kedro.framework.hooks import hook_impl
 from pydantic import Field, ValidationError, model_validator
 
 from extractive_qa.bench.parameters import Bench
-from extractive_qa.parameter_groups import Group
+from extractive_qa.parameter_groups import Group, ModelShape
 from extractive_qa.qa.windows import WindowSettings
 from extractive_qa.qa_model import checkpoint_folder_problem, offline_cache_problem
 
@@ -45,13 +45,7 @@ class Tokenization(Group):
         return self
 
 
-class Demo(Group):
-    vocab_size: int = Field(ge=1)
-    hidden_size: int = Field(ge=1)
-    num_hidden_layers: int = Field(ge=1)
-    num_attention_heads: int = Field(ge=1)
-    intermediate_size: int = Field(ge=1)
-    max_position_embeddings: int = Field(ge=1)
+class Demo(ModelShape):
     dropout: float = Field(ge=0.0, lt=1.0)
     seed: int
 

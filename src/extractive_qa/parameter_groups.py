@@ -1,6 +1,7 @@
-"""The base of every parameter group that ``parameter_checks`` validates."""
+"""The base of every parameter group that ``parameter_checks`` validates, and
+the model shape two groups share."""
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Group(BaseModel):
@@ -9,3 +10,15 @@ class Group(BaseModel):
     `--params` passes as text, must not pass for numbers), finite numbers only."""
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class ModelShape(Group):
+    """The size of an ELECTRA-style model built locally (``model.demo`` and
+    ``bench.base_size``)."""
+
+    vocab_size: int = Field(ge=1)
+    hidden_size: int = Field(ge=1)
+    num_hidden_layers: int = Field(ge=1)
+    num_attention_heads: int = Field(ge=1)
+    intermediate_size: int = Field(ge=1)
+    max_position_embeddings: int = Field(ge=1)

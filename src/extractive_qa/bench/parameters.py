@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from extractive_qa.parameter_groups import Group
+from extractive_qa.parameter_groups import Group, ModelShape
 
 
 class Bench(Group):
@@ -32,13 +32,7 @@ class BaseSizeConfiguration(Group):
     threads: int = Field(ge=1)
 
 
-class BaseSize(Group):
-    vocab_size: int = Field(ge=1)
-    hidden_size: int = Field(ge=1)
-    num_hidden_layers: int = Field(ge=1)
-    num_attention_heads: int = Field(ge=1)
-    intermediate_size: int = Field(ge=1)
-    max_position_embeddings: int = Field(ge=1)
+class BaseSize(ModelShape):
     sequence_length: int = Field(ge=8)
     questions: int = Field(ge=1)
     batch_size: int = Field(ge=1)
