@@ -134,12 +134,12 @@ def answer_command(argv: list[str]) -> int:
     from transformers.utils import logging as transformers_logging
 
     from extractive_qa.datasets import QAModelDataset
-    from extractive_qa.qa.answering import (
+    from extractive_qa.qa.answer_settings import (
         AnswerSettings,
+        DamagedSettingsError,
         MissingSettingsError,
-        answer_questions,
-        to_question_dataset,
     )
+    from extractive_qa.qa.answering import answer_questions, to_question_dataset
     from extractive_qa.qa.inference import pick_device
 
     transformers_logging.disable_progress_bar()
@@ -192,6 +192,8 @@ def answer_command(argv: list[str]) -> int:
         return _usage_error(
             f"{error}\nFor a model without saved settings give all of {options}."
         )
+    except DamagedSettingsError as error:
+        return _usage_error(str(error))
     except ValueError as error:
         return _usage_error(
             f"{error}\n(the window options are --max-length, --doc-stride and "

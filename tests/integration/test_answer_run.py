@@ -237,6 +237,17 @@ def test_command_line_reads_the_settings_saved_with_the_model(
     )
     assert json.loads(replaced.stdout) == plain
 
+    # A hand-edited file with a field of the wrong type is named, not compared.
+    typed = saved | {"tokenization": saved["tokenization"] | {"max_length": "384"}}
+    settings_file.write_text(json.dumps(typed))
+    damaged = answer_cli(subprocess_env, "--model", str(folder))
+    assert damaged.returncode == 2
+    assert (
+        f"{folder}/qa_settings.json: 'tokenization.max_length' is '384' (str), "
+        "not a whole number" in damaged.stderr
+    )
+    assert "Traceback" not in damaged.stderr
+
 
 def test_command_line_without_saved_settings_needs_every_option(
     reduced_project: Path, tmp_path: Path, subprocess_env: dict

@@ -23,11 +23,8 @@ from mlflow import MlflowClient
 from extractive_qa.bench import serving
 from extractive_qa.bench.serving import served
 from extractive_qa.datasets import QAModelDataset
-from extractive_qa.qa.answering import (
-    AnswerSettings,
-    answer_questions,
-    to_question_dataset,
-)
+from extractive_qa.qa.answer_settings import AnswerSettings
+from extractive_qa.qa.answering import answer_questions, to_question_dataset
 from extractive_qa.settings import CONFIG_LOADER_ARGS
 
 from .conftest import REPO, copy_project

@@ -9,11 +9,12 @@ from dataclasses import replace
 import datasets
 import pytest
 
-from extractive_qa.qa.answering import (
-    QUESTION_FEATURES,
+from extractive_qa.qa.answer_settings import (
     AnswerSettings,
-    answer_questions,
+    DamagedSettingsError,
+    MissingSettingsError,
 )
+from extractive_qa.qa.answering import QUESTION_FEATURES, answer_questions
 from extractive_qa.qa.spans import SpanSettings
 from extractive_qa.qa.windows import WindowSettings
 from extractive_qa.qa_model import QAModel
@@ -65,6 +66,65 @@ def test_a_model_without_settings_or_with_a_part_missing_is_named(
     )
     with pytest.raises(ValueError, match="qa_settings.json lacks 'postprocessing'"):
         AnswerSettings.of_model(partial, "models/x")
+
+
+@pytest.mark.parametrize(
+    ("group", "field", "value", "message"),
+    [
+        (
+            "tokenization",
+            "max_length",
+            "384",
+            "'tokenization.max_length' is '384' (str), not a whole number",
+        ),
+        (
+            "postprocessing",
+            "n_best_size",
+            True,
+            "'postprocessing.n_best_size' is True (bool), not a whole number",
+        ),
+        (
+            "postprocessing",
+            "null_score_diff_threshold",
+            None,
+            "'postprocessing.null_score_diff_threshold' is None (NoneType), "
+            "not a number",
+        ),
+        (
+            None,
+            "version_2_with_negative",
+            "false",
+            "'version_2_with_negative' is 'false' (str), not true or false",
+        ),
+        (None, "tokenization", [32, 8, 16], "'tokenization' is [32, 8, 16] (list)"),
+    ],
+)
+def test_a_saved_field_of_the_wrong_type_is_named(
+    korean_tokenizer, tiny_qa_model, group, field, value, message
+) -> None:
+    saved = settings().saved()
+    if group is None:
+        saved[field] = value
+    else:
+        saved[group] = saved[group] | {field: value}
+    model = QAModel(model=tiny_qa_model, tokenizer=korean_tokenizer, settings=saved)
+    with pytest.raises(DamagedSettingsError) as raised:
+        AnswerSettings.of_model(model, "models/x")
+    assert str(raised.value).startswith(f"models/x/qa_settings.json: {message}")
+    assert "fine-tune again" in str(raised.value)
+
+
+def test_a_saved_field_that_is_missing_is_named(
+    korean_tokenizer, tiny_qa_model
+) -> None:
+    saved = settings().saved()
+    del saved["postprocessing"]["max_answer_length"]
+    model = QAModel(model=tiny_qa_model, tokenizer=korean_tokenizer, settings=saved)
+    with pytest.raises(
+        MissingSettingsError,
+        match="qa_settings.json lacks 'postprocessing.max_answer_length'",
+    ):
+        AnswerSettings.of_model(model, "models/x")
 
 
 def test_given_fields_replace_saved_ones_and_none_keeps_them(

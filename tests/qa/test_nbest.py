@@ -15,7 +15,8 @@ from extractive_qa.qa.nbest import (
     nbest_records,
     rank_spans,
 )
-from extractive_qa.qa.spans import Span, SpanSettings, best_spans, window_arrays
+from extractive_qa.qa.spans import Span, SpanSettings, best_spans
+from extractive_qa.qa.window_logits import window_arrays
 
 LOW = -10.0
 

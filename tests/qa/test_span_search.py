@@ -8,13 +8,13 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from extractive_qa.qa import spans
+from extractive_qa.qa import spans, window_logits
 from extractive_qa.qa.spans import SpanSettings, best_spans, best_window_span
 
 
 def _windows(
     rng: np.random.Generator, n_windows: int, masked: bool = False
-) -> spans.WindowArrays:
+) -> window_logits.WindowArrays:
     """Windows of 3-60 tokens, context after a 2-8 token question; about half
     peaked so their best start and end make a valid span, half random. With
     ``masked`` the tokens outside the context get float32's lowest value, as
@@ -57,7 +57,7 @@ def _windows(
             }
         )
     )
-    return spans.window_arrays(features, logits)
+    return window_logits.window_arrays(features, logits)
 
 
 @pytest.mark.parametrize("masked", [False, True])

@@ -9,7 +9,8 @@ import pytest
 from transformers import PreTrainedTokenizerFast
 
 from extractive_qa.qa.features import build_validation_features
-from extractive_qa.qa.spans import Span, SpanSettings, best_spans, window_arrays
+from extractive_qa.qa.spans import Span, SpanSettings, best_spans
+from extractive_qa.qa.window_logits import window_arrays
 from extractive_qa.qa.windows import WindowSettings
 
 OFFSETS_TYPE = pa.list_(pa.list_(pa.int32()))

@@ -4,26 +4,24 @@ applied to questions that come without gold answers.
 Nothing here is specific to answering: the windows come from
 ``build_validation_features``, the logits from ``predict_window_logits`` and the
 spans from ``chosen_spans``, so a long context is cut and decoded exactly as it
-is during evaluation. ``AnswerSettings`` are those of evaluation, saved with a
-fine-tuned model so that whoever answers with it later decodes the same way.
+is during evaluation, with the ``AnswerSettings`` saved with the model.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from dataclasses import asdict, dataclass
 
 import datasets
 import pandas as pd
 
+from extractive_qa.qa.answer_settings import AnswerSettings
 from extractive_qa.qa.decoding import chosen_probabilities, chosen_spans
 from extractive_qa.qa.features import build_validation_features
 from extractive_qa.qa.nbest import rank_spans
-from extractive_qa.qa.spans import SpanSettings, span_settings, window_arrays
-from extractive_qa.qa.windows import WindowSettings, window_settings
-from extractive_qa.qa_model import SETTINGS_FILE, QAModel
+from extractive_qa.qa.window_logits import window_arrays
+from extractive_qa.qa_model import QAModel
 from extractive_qa.records.text import clean_text, clean_with_offsets, is_clean
 
 logger = logging.getLogger(__name__)
@@ -35,124 +33,6 @@ QUESTION_FEATURES = datasets.Features(
         "context": datasets.Value("string"),
     }
 )
-
-
-class MissingSettingsError(ValueError):
-    """A model folder holds no answer settings, or only part of them."""
-
-
-@dataclass(frozen=True)
-class AnswerSettings:
-    """How questions become windows and logits become answers."""
-
-    windows: WindowSettings
-    spans: SpanSettings
-    version_2_with_negative: bool
-    null_score_diff_threshold: float
-
-    @classmethod
-    def from_params(
-        cls,
-        tokenization: dict[str, Any],
-        postprocessing: dict[str, Any],
-        version_2_with_negative: bool,
-    ) -> AnswerSettings:
-        """From the ``tokenization`` and a post-processing parameter group."""
-        return cls(
-            windows=window_settings(tokenization),
-            spans=span_settings(postprocessing),
-            version_2_with_negative=version_2_with_negative,
-            null_score_diff_threshold=postprocessing["null_score_diff_threshold"],
-        )
-
-    def saved(self) -> dict[str, Any]:
-        """The settings as ``QAModel.settings`` (JSON)."""
-        return {
-            "tokenization": asdict(self.windows),
-            "postprocessing": {
-                **asdict(self.spans),
-                "null_score_diff_threshold": self.null_score_diff_threshold,
-            },
-            "version_2_with_negative": self.version_2_with_negative,
-        }
-
-    @classmethod
-    def of_model(
-        cls, qa_model: QAModel, source: str, **changes: int | None
-    ) -> AnswerSettings:
-        """The settings saved with ``qa_model`` (read from ``source``), with the
-        window and span fields named in ``changes`` replaced (None keeps the
-        saved value)."""
-        saved = qa_model.settings
-        if saved is None:
-            raise MissingSettingsError(
-                f"{source} holds no {SETTINGS_FILE}, so the settings it was "
-                "evaluated with are unknown; fine_tune writes that file beside "
-                "every model it trains."
-            )
-        given = {name: value for name, value in changes.items() if value is not None}
-        windows = {f.name for f in fields(WindowSettings)}
-        spans = {f.name for f in fields(SpanSettings)}
-        unknown = set(given) - windows - spans
-        if unknown:
-            raise ValueError(f"not a window or span setting: {sorted(unknown)}")
-        try:
-            return cls.from_params(
-                saved["tokenization"]
-                | {k: v for k, v in given.items() if k in windows},
-                saved["postprocessing"]
-                | {k: v for k, v in given.items() if k in spans},
-                saved["version_2_with_negative"],
-            )
-        except (KeyError, TypeError) as error:
-            raise MissingSettingsError(
-                f"{source}/{SETTINGS_FILE} lacks {error}; it needs "
-                "'tokenization' (max_length, doc_stride, max_query_length), "
-                "'postprocessing' (n_best_size, max_answer_length, "
-                "null_score_diff_threshold) and 'version_2_with_negative'."
-            ) from None
-
-
-def model_answer_settings(
-    qa_model: QAModel,
-    source: str,
-    tokenization: dict[str, Any],
-    postprocessing: dict[str, Any],
-    version_2_with_negative: bool,
-) -> AnswerSettings:
-    """The settings saved with ``qa_model``, but for the null threshold, which
-    is a decision tuned after training: ``postprocessing``'s, as ``postprocess``
-    uses it. The given parameters entirely when the model was saved without
-    settings (a model fine-tuned elsewhere), with a warning."""
-    if qa_model.settings is None:
-        logger.warning(
-            "%s holds no %s; answering with this run's tokenization and "
-            "postprocessing parameters and version_2_with_negative=%s, which may "
-            "not be those the model was evaluated with.",
-            source,
-            SETTINGS_FILE,
-            version_2_with_negative,
-        )
-        return AnswerSettings.from_params(
-            tokenization, postprocessing, version_2_with_negative
-        )
-    settings = replace(
-        AnswerSettings.of_model(qa_model, source),
-        null_score_diff_threshold=postprocessing["null_score_diff_threshold"],
-    )
-    given = AnswerSettings.from_params(
-        tokenization, postprocessing, version_2_with_negative
-    )
-    if given != settings:
-        logger.info(
-            "answering with the settings saved in %s/%s (%s), not this run's "
-            "parameters (%s)",
-            source,
-            SETTINGS_FILE,
-            settings.saved(),
-            given.saved(),
-        )
-    return settings
 
 
 @dataclass(frozen=True)

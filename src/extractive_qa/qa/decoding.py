@@ -22,14 +22,9 @@ from extractive_qa.qa.nbest import (
     nbest_records,
     rank_spans,
 )
-from extractive_qa.qa.spans import (
-    Span,
-    SpanSettings,
-    WindowArrays,
-    best_spans,
-    window_arrays,
-)
+from extractive_qa.qa.spans import Span, SpanSettings, best_spans
 from extractive_qa.qa.tables import arrow_columns, column_list
+from extractive_qa.qa.window_logits import WindowArrays, window_arrays
 from extractive_qa.qa_model import QAModel
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from extractive_qa.qa.spans import Span, SpanSettings, WindowArrays, candidate_grid
+from extractive_qa.qa.spans import Span, SpanSettings, candidate_grid
+from extractive_qa.qa.window_logits import WindowArrays
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
 
 from extractive_qa.datasets import QAModelDataset
+from extractive_qa.qa.answer_settings import AnswerSettings
 from extractive_qa.qa.answering import (
-    AnswerSettings,
     answer_questions,
     answers_table,
     to_question_dataset,

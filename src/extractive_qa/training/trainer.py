@@ -15,7 +15,7 @@ import torch
 from transformers import TrainingArguments
 
 from extractive_qa.checkpoint_store import CheckpointFolder, RemoteCheckpoints
-from extractive_qa.qa.answering import AnswerSettings
+from extractive_qa.qa.answer_settings import AnswerSettings
 from extractive_qa.qa.batching import WindowCollator
 from extractive_qa.qa.fingerprint import (
     check_value,

@@ -17,7 +17,8 @@ from kedro.io import AbstractDataset
 from extractive_qa.pipelines.answer.nodes import ANSWER_COLUMNS, answer
 from extractive_qa.pipelines.features.nodes import tokenize_validation
 from extractive_qa.pipelines.inference.nodes import postprocess, predict, rank_answers
-from extractive_qa.qa.answering import AnswerSettings, to_question_dataset
+from extractive_qa.qa.answer_settings import AnswerSettings
+from extractive_qa.qa.answering import to_question_dataset
 from extractive_qa.qa_model import QAModel
 from extractive_qa.records.shapes import EXAMPLE_FEATURES
 
@@ -179,7 +180,7 @@ def test_saved_settings_win_over_the_run_parameters_but_for_the_null_threshold(
             QUESTIONS, v2_model, TOKENIZATION, INFERENCE, postprocessing, False
         )
 
-    with caplog.at_level(logging.INFO, logger="extractive_qa.qa.answering"):
+    with caplog.at_level(logging.INFO, logger="extractive_qa.qa"):
         # The null always wins: v2 mode, with the run's threshold.
         unanswered = answered(-1e9)
     answered_all = answered(1e9)
@@ -193,7 +194,7 @@ def test_a_model_without_saved_settings_uses_the_run_parameters_and_warns(
     qa_model, caplog
 ):
     assert qa_model.settings is None
-    with caplog.at_level(logging.WARNING, logger="extractive_qa.qa.answering"):
+    with caplog.at_level(logging.WARNING, logger="extractive_qa.qa"):
         answers = answer(
             QUESTIONS, qa_model, TOKENIZATION, INFERENCE, POSTPROCESSING, False
         )

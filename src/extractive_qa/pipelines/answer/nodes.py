@@ -6,11 +6,11 @@ from typing import Any
 
 import pandas as pd
 
+from extractive_qa.qa.answer_settings import model_answer_settings
 from extractive_qa.qa.answering import (
     ANSWER_COLUMNS,
     answer_questions,
     answers_table,
-    model_answer_settings,
     to_question_dataset,
 )
 from extractive_qa.qa_model import QAModel
