@@ -185,3 +185,35 @@ def test_settings_this_machine_checks_are_checked_for_the_nodes_that_use_them():
         "- inference.device = 'gpu': device 'gpu' is not a device torch knows"
     )
     check_runtime_settings(parameters(), {"params:training", "params:inference"})
+
+
+@pytest.mark.parametrize(
+    ("storage", "line"),
+    [
+        (
+            "s3:/my-bucket/run1",
+            "- storage: 's3:/my-bucket/run1': a URL needs '://' after its "
+            "protocol; write 's3://my-bucket/run1'",
+        ),
+        (
+            "S3://my-bucket/run1",
+            "- storage: 'S3://my-bucket/run1': protocols are lower case; write "
+            "'s3://my-bucket/run1'",
+        ),
+        ("s3://My_Bucket/run1", "'My_Bucket' is not an S3 bucket name"),
+        ("s3://bad..name/run1", "'bad..name' is not an S3 bucket name"),
+        ("s3://", "names no bucket; write s3://<bucket>/<prefix>"),
+        ("sftp3://host/x", "fsspec knows no protocol 'sftp3'"),
+    ],
+)
+def test_a_storage_root_written_wrongly_is_named(storage: str, line: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        check_parameters(parameters(storage=storage))
+    assert line in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "storage", ["data", "/tmp/run", "s3://my-bucket/run1/", "gs://b/x", "memory://b"]
+)
+def test_folders_and_urls_are_accepted_as_storage_roots(storage: str) -> None:
+    check_parameters(parameters(storage=storage))

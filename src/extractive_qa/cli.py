@@ -7,6 +7,7 @@ one; options, help and behaviour are Kedro's own (``kedro run --help``).
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,11 @@ import click
 from kedro.framework.cli.project import run as kedro_run
 
 from extractive_qa.failures import (
+    Terminated,
     failed_node,
     plain_console_when_piped,
     report_failure,
+    stop_on_sigterm,
 )
 from extractive_qa.freshness import EntryState, Provenance
 
@@ -33,8 +36,19 @@ FAILURE_LOG = Path("logs") / "failures.log"
 
 def _run(**kwargs: Any) -> None:
     plain_console_when_piped()
+    stop_on_sigterm()
     try:
         kedro_run.callback(**kwargs)
+    except Terminated:
+        node = failed_node()
+        where = f" in node '{node}'" if node else ""
+        click.echo(
+            f"Run stopped by SIGTERM{where}. The storage lock is released; rerun "
+            "the same command to go on (fine_tune resumes from its last "
+            "checkpoint).",
+            err=True,
+        )
+        sys.exit(128 + signal.SIGTERM)
     except Exception as error:  # noqa: BLE001 - every failure ends the same way
         metadata = click.get_current_context().obj
         project = Path(getattr(metadata, "project_path", Path.cwd()))

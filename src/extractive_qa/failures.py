@@ -6,6 +6,10 @@ whose last lines are the exception type, the node it happened in and its
 message, which says what to fix. Set ``EXTRACTIVE_QA_TRACEBACK=1`` to have the
 traceback printed as well.
 
+``stop_on_sigterm`` turns SIGTERM (a scheduler's timeout or kill) into an
+exception that unwinds the run as Ctrl-C does, so that its exit handlers run
+and the storage lock is removed.
+
 ``plain_console_when_piped`` swaps the Rich console handler for plain
 one-line records when output goes to a file or a pipe (CI, ``> run.log``),
 where Rich would wrap every message at 80 columns.
@@ -15,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -29,6 +35,24 @@ TRACEBACK_ENV = "EXTRACTIVE_QA_TRACEBACK"
 PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 _failed_node: list[str] = []
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is; a KeyboardInterrupt, so that whatever
+    cleans up after Ctrl-C cleans up after it too."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def stop_on_sigterm() -> None:
+    """Raise ``Terminated`` on SIGTERM instead of ending the process at once,
+    where SIGTERM still has its default action and this is the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 def note_failed_node(name: str | None) -> None:

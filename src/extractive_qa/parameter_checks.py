@@ -15,12 +15,13 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from kedro.framework.hooks import hook_impl
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from extractive_qa.bench.parameters import Bench
 from extractive_qa.parameter_groups import Group, ModelShape
 from extractive_qa.qa.windows import WindowSettings
 from extractive_qa.qa_model import checkpoint_folder_problem, offline_cache_problem
+from extractive_qa.storage_root import storage_url_problem
 
 
 class SettingsError(ValueError):
@@ -186,6 +187,15 @@ class Parameters(Group):
     allow_stale: bool | None = None
     # Runtime parameters the catalog reads (--params=storage=..., ...).
     storage: str | None = None
+
+    @field_validator("storage")
+    @classmethod
+    def _storage_is_a_folder_or_url(cls, storage: str | None) -> str | None:
+        problem = storage_url_problem(storage) if storage else None
+        if problem is not None:
+            raise ValueError(f"{storage!r}: {problem}")
+        return storage
+
     table_format: Literal["arrow", "parquet"] | None = None
     train_file: str | None = None
     validation_file: str | None = None

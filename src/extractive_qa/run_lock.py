@@ -31,6 +31,8 @@ from typing import Any
 import fsspec
 from kedro.framework.hooks import hook_impl
 
+from extractive_qa.storage_root import check_bucket, is_bucket_store
+
 logger = logging.getLogger(__name__)
 
 LOCK_NAME = ".extractive_qa.lock"
@@ -100,6 +102,8 @@ class RunLock:
     def __init__(self, fs: Any, root: str) -> None:
         self.fs = fs
         self.path = f"{root.rstrip('/')}/{LOCK_NAME}"
+        # The path as the user writes it: with its protocol on an object store.
+        self.url = fs.unstrip_protocol(self.path) if is_bucket_store(fs) else self.path
         self.token = uuid.uuid4().hex
 
     @classmethod
@@ -117,7 +121,8 @@ class RunLock:
         except FileNotFoundError:
             return None
         except ValueError:
-            return {"pid": None, "host": "unknown", "started": "unknown"}
+            # Not JSON: cut short, or not written by this project.
+            return {"unreadable": True}
 
     def _stale(self, holder: dict[str, Any]) -> bool:
         pid = holder.get("pid")
@@ -137,14 +142,21 @@ class RunLock:
         return started is not None and started != holder.get("process_start")
 
     def _locked(self, holder: dict[str, Any]) -> RunLockedError:
+        if holder.get("unreadable"):
+            return RunLockedError(
+                f"The lock of this storage root, {self.url}, cannot be read (it "
+                "is not the JSON a run writes: cut short, or written by "
+                "something else), so whether a run holds it is unknown. If no "
+                f"run is using this storage root, delete {self.url} and run again."
+            )
         return RunLockedError(
             "Another run holds the lock of this storage root, "
-            f"{self.path}: process {holder.get('pid')} on "
+            f"{self.url}: process {holder.get('pid')} on "
             f"{holder.get('host')}, started "
             f"{holder.get('started')} ({holder.get('command', '?')}). Wait "
             "for it to finish, or give this run another "
             "--params=storage=... . If that run is gone (its machine "
-            f"was lost), delete {self.path} and run again."
+            f"was lost), delete {self.url} and run again."
         )
 
     def _create(self, text: str) -> bool:
@@ -167,7 +179,10 @@ class RunLock:
         return (self.holder() or {}).get("token") == self.token
 
     def acquire(self) -> None:
-        """Take the lock, or raise ``RunLockedError`` naming its holder."""
+        """Take the lock, or raise ``RunLockedError`` naming its holder
+        (``StorageRootError`` when the root's bucket cannot be used)."""
+        parent = self.path.rpartition("/")[0]
+        check_bucket(self.fs, parent)
         holder = self.holder()
         if holder is not None:
             if not self._stale(holder):
@@ -175,7 +190,7 @@ class RunLock:
             logger.warning(
                 "taking over the lock %s left by process %s (started %s), which "
                 "is no longer running",
-                self.path,
+                self.url,
                 holder.get("pid"),
                 holder.get("started"),
             )
@@ -193,8 +208,9 @@ class RunLock:
             "token": self.token,
             **process_identity(),
         }
-        parent = self.path.rpartition("/")[0]
-        if parent:
+        # On an object store there are no folders to make, and making one
+        # creates its bucket.
+        if parent and not is_bucket_store(self.fs):
             self.fs.makedirs(parent, exist_ok=True)
         if not self._create(json.dumps(record)):
             raise self._locked(self.holder() or {"pid": "?", "host": "?"})
@@ -249,7 +265,7 @@ class StorageLock:
             self._lock = None
 
     def _release_at_exit(self) -> None:
-        path = self._lock.path if self._lock is not None else "the lock"
+        path = self._lock.url if self._lock is not None else "the lock"
         try:
             self._release()
         except Exception as error:  # noqa: BLE001 - the process is ending anyway

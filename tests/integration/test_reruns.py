@@ -228,15 +228,18 @@ def test_changed_max_length_reruns_from_tokenization_holding_the_lock(
 
 
 def as_from_a_terminal() -> None:
-    """Ctrl-C's signal as a shell hands it to a command: acted on, not
-    ignored or blocked, whatever this test process inherited (a test runner's
-    worker may have either)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    """Ctrl-C's and a scheduler's signals as a shell hands them to a command:
+    acted on, not ignored or blocked, whatever this test process inherited (a
+    test runner's worker may have either)."""
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
-def test_an_interrupted_run_leaves_no_lock(tmp_path, subprocess_env):
-    """Ctrl-C: Kedro calls no hook, and the lock goes when the process exits."""
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=str)
+def test_an_interrupted_run_leaves_no_lock(tmp_path, subprocess_env, stop):
+    """Ctrl-C, or SIGTERM (a scheduler's timeout): Kedro calls no hook, and the
+    lock goes when the process exits."""
     project = copy_project(tmp_path)
     lock = project / "data/.extractive_qa.lock"
     # Training long enough that the interrupt lands in it however late this
@@ -260,7 +263,7 @@ def test_an_interrupted_run_leaves_no_lock(tmp_path, subprocess_env):
         for line in run.stdout:
             if "Running node: fine_tune" in line:
                 held = lock.exists()
-                run.send_signal(signal.SIGINT)
+                run.send_signal(stop)
                 break
         output = run.stdout.read()
         run.wait(timeout=120)
@@ -276,5 +279,9 @@ def test_an_interrupted_run_leaves_no_lock(tmp_path, subprocess_env):
         signal.getsignal(signal.SIGINT),
         signal.pthread_sigmask(signal.SIG_BLOCK, []),
     )
-    assert run.returncode != 0, f"SIGINT here: {inherited}\n{output[-3000:]}"
+    assert run.returncode != 0, f"{stop!r} here: {inherited}\n{output[-3000:]}"
     assert not lock.exists()
+    if stop == signal.SIGTERM:
+        # Not the default action (killed at once, the lock left behind).
+        assert run.returncode == 128 + signal.SIGTERM, output[-3000:]
+        assert "Run stopped by SIGTERM in node 'fine_tune'" in output

@@ -1,0 +1,118 @@
+"""The storage root (``--params=storage=...``): its spelling, checked with the
+parameters, and whether its bucket can be reached, checked before the run
+takes the root's lock.
+
+A run never creates a bucket: a typo in its name would otherwise become a new,
+empty bucket that the stages write into. A bucket that is missing, out of reach
+or refused is named with the setting, the endpoint and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import fsspec
+
+# Filesystems whose first path component is a bucket (or container).
+BUCKET_PROTOCOLS = frozenset(
+    {"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl", "oci", "oss"}
+)
+# What S3 accepts as a bucket name (as do S3-compatible stores).
+S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+# A URL's protocol and the slashes after it; one letter is a Windows drive.
+URL_START = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):(/*)")
+CREDENTIALS = (
+    "the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables, or "
+    "the 'storage' entry of conf/<env>/credentials.yml (key, secret)"
+)
+
+
+class StorageRootError(RuntimeError):
+    """The storage root's bucket is missing, out of reach or refused."""
+
+
+def storage_url_problem(storage: str) -> str | None:
+    """What is wrong with how ``storage`` is written, or None: a URL needs
+    ``://`` after a lower-case protocol fsspec knows, and a bucket."""
+    start = URL_START.match(storage)
+    if start is None:
+        return None  # a local folder
+    protocol, slashes = start.groups()
+    rest = storage[start.end() :]
+    fixed = f"{protocol.lower()}://{rest}"
+    if slashes != "//":
+        return f"a URL needs '://' after its protocol; write {fixed!r}"
+    if protocol != protocol.lower():
+        return f"protocols are lower case; write {fixed!r}"
+    if protocol not in fsspec.available_protocols():
+        return (
+            f"fsspec knows no protocol {protocol!r}; use s3://, gs://, abfs:// "
+            "or a local folder"
+        )
+    if protocol in BUCKET_PROTOCOLS:
+        bucket = rest.split("/", 1)[0]
+        if not bucket:
+            return f"names no bucket; write {protocol}://<bucket>/<prefix>"
+        if protocol in ("s3", "s3a") and (
+            not S3_BUCKET.fullmatch(bucket) or ".." in bucket
+        ):
+            return (
+                f"{bucket!r} is not an S3 bucket name (3 to 63 lower-case "
+                "letters, digits, '.' and '-', starting and ending with a letter "
+                "or digit)"
+            )
+    return None
+
+
+def _endpoint(fs: Any) -> str:
+    """Where ``fs`` sends its requests, as far as it says."""
+    given = (getattr(fs, "client_kwargs", None) or {}).get("endpoint_url")
+    given = given or getattr(fs, "endpoint_url", None)
+    given = given or os.environ.get("AWS_ENDPOINT_URL_S3")
+    given = given or os.environ.get("AWS_ENDPOINT_URL")
+    return f"endpoint {given}" if given else "the provider's default endpoint"
+
+
+def is_bucket_store(fs: Any) -> bool:
+    """Whether ``fs`` is an object store, whose paths start with a bucket."""
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    return bool(BUCKET_PROTOCOLS.intersection(protocols))
+
+
+def check_bucket(fs: Any, root: str) -> None:
+    """Raise ``StorageRootError`` unless the bucket of ``root`` (a path of
+    ``fs``, without its protocol) exists and can be read. Filesystems without
+    buckets (a local disk) are not checked."""
+    if not is_bucket_store(fs):
+        return
+    bucket = root.strip("/").split("/", 1)[0]
+    url = fs.unstrip_protocol(bucket)
+    setting = f"storage={fs.unstrip_protocol(root.rstrip('/'))}"
+    try:
+        fs.info(bucket)
+    except FileNotFoundError:
+        raise StorageRootError(
+            f"{setting}: the bucket {url} does not exist at {_endpoint(fs)}. A run "
+            "creates no bucket; create it (e.g. `aws s3 mb "
+            f"{url}`), or correct the bucket's name in --params=storage=... ."
+        ) from None
+    except PermissionError as error:
+        raise StorageRootError(
+            f"{setting}: access to {url} was refused at {_endpoint(fs)} ({error}). "
+            f"Check the credentials: {CREDENTIALS}."
+        ) from None
+    except Exception as error:  # noqa: BLE001 - each client has its own errors
+        kind = type(error).__name__
+        if kind in ("NoCredentialsError", "PartialCredentialsError"):
+            raise StorageRootError(
+                f"{setting}: no credentials for {url} ({error}). Give them in "
+                f"{CREDENTIALS}."
+            ) from None
+        raise StorageRootError(
+            f"{setting}: {url} cannot be reached at {_endpoint(fs)} ({kind}: "
+            f"{error}). Check the endpoint (AWS_ENDPOINT_URL, or "
+            "client_kwargs.endpoint_url in the 'storage' entry of "
+            f"conf/<env>/credentials.yml) and {CREDENTIALS}."
+        ) from None

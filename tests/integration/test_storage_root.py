@@ -1,0 +1,147 @@
+"""The storage root on a real S3 server (moto on 127.0.0.1): a run creates no
+bucket, a missing, unreachable or refused one is named with the setting and
+the fix, and a storage root written with a trailing slash names the same
+objects."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import s3fs
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline, node
+
+from extractive_qa.datasets import TokenizerDataset
+from extractive_qa.run_lock import LOCK_NAME, RunLock, RunLockedError, StorageLock
+from extractive_qa.storage_root import StorageRootError
+
+from .conftest import S3_KEYS
+
+BUCKET = "root-checks"
+
+
+@pytest.fixture(scope="module")
+def bucket(s3: s3fs.S3FileSystem) -> s3fs.S3FileSystem:
+    if not s3.exists(BUCKET):
+        s3.mkdir(BUCKET)
+    return s3
+
+
+def client(endpoint: str, **keys: str) -> s3fs.S3FileSystem:
+    # A new client each time: s3fs caches instances by their arguments.
+    return s3fs.S3FileSystem(
+        **keys, client_kwargs={"endpoint_url": endpoint}, skip_instance_cache=True
+    )
+
+
+def test_a_missing_bucket_is_named_and_not_created(s3_endpoint, bucket):
+    fs = client(s3_endpoint, **S3_KEYS)
+    lock = RunLock(fs, "no-such-bucket/run1")
+
+    with pytest.raises(StorageRootError) as error:
+        lock.acquire()
+
+    message = str(error.value)
+    assert message.startswith(
+        "storage=s3://no-such-bucket/run1: the bucket s3://no-such-bucket does not "
+        f"exist at endpoint {s3_endpoint}."
+    )
+    assert "aws s3 mb s3://no-such-bucket" in message
+    bucket.invalidate_cache()
+    assert "no-such-bucket" not in bucket.ls("")
+
+
+def make_tokenizer() -> None:
+    return None
+
+
+def test_a_run_on_a_missing_bucket_stops_before_any_node(s3_endpoint, bucket):
+    """The hook finds the filesystem, with its credentials and endpoint,
+    through the pipeline's catalog entries under the root."""
+    root = "s3://typo-bucket/run1"
+    catalog = DataCatalog({"parameters": MemoryDataset({"storage": root})})
+    catalog["tokenizer"] = TokenizerDataset(
+        filepath=f"{root}/06_models/tokenizer",
+        credentials={**S3_KEYS, "client_kwargs": {"endpoint_url": s3_endpoint}},
+    )
+    pipeline = Pipeline([node(make_tokenizer, None, "tokenizer")])
+
+    with pytest.raises(StorageRootError, match="typo-bucket does not exist"):
+        StorageLock().before_pipeline_run(pipeline=pipeline, catalog=catalog)
+    bucket.invalidate_cache()
+    assert "typo-bucket" not in bucket.ls("")
+
+
+def test_missing_credentials_name_where_they_go(s3_endpoint, bucket, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    lock = RunLock(client(s3_endpoint), f"{BUCKET}/run1")
+
+    with pytest.raises(StorageRootError) as error:
+        lock.acquire()
+
+    message = str(error.value)
+    assert message.startswith(f"storage=s3://{BUCKET}/run1: no credentials for ")
+    assert "AWS_ACCESS_KEY_ID" in message
+    assert "conf/<env>/credentials.yml" in message
+
+
+def test_an_unreachable_endpoint_is_named(bucket):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    # The port is free again: nothing listens there.
+    fs = s3fs.S3FileSystem(
+        **S3_KEYS,
+        client_kwargs={"endpoint_url": closed},
+        config_kwargs={"retries": {"max_attempts": 1}},
+        skip_instance_cache=True,
+    )
+
+    with pytest.raises(StorageRootError) as error:
+        RunLock(fs, f"{BUCKET}/run1").acquire()
+
+    message = str(error.value)
+    assert f"s3://{BUCKET} cannot be reached at endpoint {closed}" in message
+    assert "AWS_ENDPOINT_URL" in message
+
+
+def test_the_lock_message_gives_the_url_to_delete(s3_endpoint, bucket):
+    fs = client(s3_endpoint, **S3_KEYS)
+    first = RunLock(fs, f"{BUCKET}/held")
+    first.acquire()
+    try:
+        with pytest.raises(RunLockedError) as error:
+            RunLock(fs, f"{BUCKET}/held").acquire()
+    finally:
+        first.release()
+    assert f"delete s3://{BUCKET}/held/{LOCK_NAME} and run again" in str(error.value)
+
+
+def test_an_unreadable_lock_is_called_so(s3_endpoint, bucket):
+    fs = client(s3_endpoint, **S3_KEYS)
+    path = f"{BUCKET}/cut/{LOCK_NAME}"
+    fs.pipe(path, b'{"pid": 12')
+    try:
+        with pytest.raises(RunLockedError) as error:
+            RunLock(fs, f"{BUCKET}/cut").acquire()
+    finally:
+        fs.rm(path)
+    message = str(error.value)
+    assert f"s3://{path}, cannot be read" in message
+    assert "process None" not in message
+
+
+def test_a_trailing_slash_names_the_same_model_folder(s3_endpoint, bucket):
+    credentials = {**S3_KEYS, "client_kwargs": {"endpoint_url": s3_endpoint}}
+    fs = client(s3_endpoint, **S3_KEYS)
+    fs.pipe(f"{BUCKET}/slash/06_models/tokenizer/{TokenizerDataset.MARKER}", b"{}")
+    # storage=s3://root-checks/slash/ in the catalog's "${storage}/06_models/...".
+    slashed = TokenizerDataset(
+        filepath=f"s3://{BUCKET}/slash//06_models/tokenizer", credentials=credentials
+    )
+    assert slashed.exists()
