@@ -3,6 +3,7 @@ exit, the setting named with its value, and nothing persisted touched."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -39,4 +40,32 @@ def test_max_answer_length_zero_stops_before_any_node(
     log = (reduced_project / "logs/failures.log").read_text()
     assert "Traceback (most recent call last)" in log
     assert "Running node" not in run.stdout + run.stderr
+    assert snapshot(reduced_project / "data") == before
+
+
+def test_a_tracking_server_that_is_down_is_named_at_once(
+    reduced_project: Path, subprocess_env: dict
+) -> None:
+    """MLflow's client would retry for minutes before failing."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        uri = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    # The port is free again: nothing listens there.
+    before = snapshot(reduced_project / "data")
+    run = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--env", "reduced", "--nodes=load"],
+        cwd=reduced_project,
+        env={**subprocess_env, "MLFLOW_TRACKING_URI": uri},
+        timeout=120,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode != 0
+    lines = run.stderr.strip().splitlines()
+    assert lines[-2] == "Run failed: TrackingServerError"
+    assert lines[-1].startswith(
+        f"The tracking server {uri} (from MLFLOW_TRACKING_URI) cannot be reached: "
+    )
+    assert "unset MLFLOW_TRACKING_URI" in lines[-1]
+    assert "Retrying" not in run.stdout + run.stderr
     assert snapshot(reduced_project / "data") == before

@@ -142,6 +142,18 @@ def test_status_names_what_a_setting_makes_stale(project, subprocess_env):
         assert " fresh" in states[fresh], states[fresh]
 
 
+def test_settings_that_only_change_speed_leave_everything_fresh(
+    project, subprocess_env
+):
+    states = status_of(
+        project,
+        subprocess_env,
+        "--params=tokenization.chunk_size=7,training.keep_checkpoints=true,"
+        "training.dataloader_num_workers=1",
+    )
+    assert all(" fresh" in line for line in states.values()), states
+
+
 def test_changed_n_best_size_reruns_postprocess_and_what_follows_only(
     project, subprocess_env
 ):

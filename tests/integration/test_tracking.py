@@ -126,6 +126,9 @@ def test_each_run_holds_its_parameters_and_final_metrics(two_runs) -> None:
             settings["tokenization"]["max_length"]
         )
         assert run.data.params["task.version_2_with_negative"] == "False"
+        # The logged model's serving settings, named apart from the run's.
+        assert run.data.params["serving.device"] == settings["inference"]["device"]
+        assert not {"device", "batch_size", "chunk_size"} & set(run.data.params)
         assert {"korquad.f1", "korquad.exact_match", "squad.f1"} <= set(
             run.data.metrics
         )
@@ -288,6 +291,30 @@ def test_the_served_model_names_a_missing_column(served_model) -> None:
     )
     assert status >= 400
     assert "context" in json.dumps(body, ensure_ascii=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            [{"id": "a", "question": "누구인가?", "context": " \u200b "}],
+            "request: 1 rows have an empty or non-text 'context' (ids ['a'])",
+        ),
+        (
+            [{"id": "a", "question": "누구인가?", "context": "바백섬"}] * 2,
+            "request: ids must be unique; repeated: ['a']",
+        ),
+    ],
+    ids=["blank context", "repeated id"],
+)
+def test_rows_that_cannot_be_answered_get_a_400_saying_why(
+    served_model, rows, message
+) -> None:
+    status, body = post(f"{served_model}/invocations", {"dataframe_records": rows})
+    assert status == 400
+    assert body["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert message in body["message"]
 
 
 @pytest.mark.slow

@@ -64,6 +64,11 @@ def test_a_device_torch_does_not_know_is_named_with_the_choices() -> None:
         pick_device("gpu")
 
 
+def test_the_meta_device_is_refused() -> None:
+    with pytest.raises(ValueError, match="device 'meta' holds no data"):
+        pick_device("meta")
+
+
 def test_logits_match_the_model_on_each_window_alone(
     korean_tokenizer: PreTrainedTokenizerFast,
     tiny_qa_model: ElectraForQuestionAnswering,

@@ -20,6 +20,34 @@ from extractive_qa.freshness.stamps import (
     source_fingerprint,
 )
 
+# Settings that change how fast a node works or where scratch files go, not
+# what it makes: a change in them leaves its outputs fresh (and fine_tune's
+# checkpoints resumable).
+NOT_RESULT_SETTINGS = frozenset(
+    {
+        "tokenization.chunk_size",
+        "training.keep_checkpoints",
+        "training.dataloader_num_workers",
+    }
+)
+
+
+def _results_only(value: Any, prefix: str) -> Any:
+    if not isinstance(value, dict):
+        return value
+    kept = {}
+    for key, item in value.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if name not in NOT_RESULT_SETTINGS:
+            kept[key] = _results_only(item, name)
+    return kept
+
+
+def result_settings(name: str, value: Any) -> Any:
+    """The parameter input ``name`` (``params:<group>`` or ``parameters``)
+    without the settings in ``NOT_RESULT_SETTINGS``."""
+    return _results_only(value, "" if name == "parameters" else name[len("params:") :])
+
 
 def _flatten(value: Any, prefix: str) -> dict[str, Any]:
     if isinstance(value, dict):
@@ -71,7 +99,7 @@ class Provenance:
 
     def params(self, node: Node) -> dict[str, Any]:
         return {
-            name: self._catalog.load(name)
+            name: result_settings(name, self._catalog.load(name))
             for name in node.inputs
             if name.startswith("params:") or name == "parameters"
         }

@@ -14,11 +14,13 @@ import atexit
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import mlflow
 import pandas as pd
@@ -57,6 +59,34 @@ def _named_by_environment() -> bool:
     return bool(named) and named != os.environ.get(OWN_DEFAULT)
 
 
+# Seconds to wait for a tracking server's port before calling it unreachable;
+# MLflow's own client retries for minutes.
+CONNECT_TIMEOUT_S = 5
+
+
+class TrackingServerError(ConnectionError):
+    """The tracking server a run was pointed at does not answer."""
+
+
+def check_tracking_server(uri: str, source: str) -> None:
+    """Raise ``TrackingServerError`` when ``uri`` is an http(s) server whose
+    port cannot be connected to; ``source`` says where the URI came from."""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), CONNECT_TIMEOUT_S).close()
+    except OSError as error:
+        raise TrackingServerError(
+            f"The tracking server {uri} (from {source}) cannot be reached: "
+            f"{error}. Start it (e.g. `mlflow server --host 127.0.0.1 --port "
+            f"{port}`) or correct the URI; without one, runs go to the "
+            f"project's own {LOCAL_STORE} (unset MLFLOW_TRACKING_URI and leave "
+            "server.mlflow_tracking_uri out of conf/<env>/mlflow.yml)."
+        ) from None
+
+
 class TrackingStore:
     """Point kedro-mlflow at the project's own SQLite store and artifact folder
     unless the configuration or the environment names a tracking server.
@@ -82,7 +112,13 @@ class TrackingStore:
             disabled = dict(tracking.get("disable_tracking") or {})
             disabled["pipelines"] = sorted(pipelines)
             tracking["disable_tracking"] = disabled
-        elif not (server.get("mlflow_tracking_uri") or _named_by_environment()):
+        elif server.get("mlflow_tracking_uri") or _named_by_environment():
+            named = server.get("mlflow_tracking_uri")
+            source = "conf/<env>/mlflow.yml" if named else "MLFLOW_TRACKING_URI"
+            check_tracking_server(
+                str(named or os.environ["MLFLOW_TRACKING_URI"]), source
+            )
+        else:
             project = Path(context.project_path).resolve()
             server["mlflow_tracking_uri"] = f"sqlite:///{project / LOCAL_STORE}"
             # MLflow exports the URI it is given to MLFLOW_TRACKING_URI; this

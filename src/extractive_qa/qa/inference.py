@@ -36,6 +36,11 @@ def pick_device(requested: str = "auto") -> torch.device:
                 f"device {requested!r} is not a device torch knows; use 'auto' "
                 "(CUDA, then MPS, then the CPU), 'cpu', 'cuda', 'cuda:1' or 'mps'."
             ) from None
+        if device.type == "meta":
+            raise ValueError(
+                "device 'meta' holds no data, so nothing can run on it; use "
+                "'auto' (CUDA, then MPS, then the CPU) or 'cpu'."
+            )
         present = {
             "cuda": torch.cuda.is_available,
             "mps": torch.backends.mps.is_available,

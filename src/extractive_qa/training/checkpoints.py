@@ -26,6 +26,7 @@ from transformers import (
     TrainingArguments,
 )
 
+from extractive_qa.freshness.provenance import NOT_RESULT_SETTINGS
 from extractive_qa.qa.fingerprint import read_stamp
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,11 @@ logger = logging.getLogger(__name__)
 _COMPLETE_MARKER = "trainer_state.json"
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 # Knobs that change where files go or how fast, not what is learned.
-_NOT_FINGERPRINTED = ("keep_checkpoints", "dataloader_num_workers")
+_NOT_FINGERPRINTED = tuple(
+    setting.removeprefix("training.")
+    for setting in sorted(NOT_RESULT_SETTINGS)
+    if setting.startswith("training.")
+)
 
 
 def weights_fingerprint(model: torch.nn.Module) -> str:
