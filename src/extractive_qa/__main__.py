@@ -158,7 +158,10 @@ def answer_command(argv: list[str]) -> int:
         questions = to_question_dataset(
             pd.DataFrame(rows), source=source or "--question/--context"
         )
-    except (OSError, ValueError, DatasetError) as error:
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return _usage_error(f"--questions {args.questions}: {reason}")
+    except (ValueError, DatasetError) as error:
         return _usage_error(str(error))
     try:
         model_dataset = QAModelDataset(filepath=args.model)

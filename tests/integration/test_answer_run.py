@@ -469,3 +469,22 @@ def test_the_questions_file_is_named_before_the_model_loads(
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_questions_file_that_is_not_there_names_the_option(
+    tmp_path: Path, subprocess_env: dict
+):
+    missing = tmp_path / "nofile.jsonl"
+    result = subprocess.run(
+        [sys.executable, "-m", "extractive_qa", "answer", "--questions"]
+        + [str(missing), "--model", str(tmp_path / "no-model")],
+        env=subprocess_env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: --questions {missing}: No such file or directory"
+    )
