@@ -213,6 +213,30 @@ def test_a_node_refuses_a_stale_input_and_writes_nothing(made):
     assert (made / "result.json").stat().st_mtime_ns == before
 
 
+def test_on_shared_storage_a_stale_input_names_the_stages_to_run(made):
+    """With the storage root a URL, the stages run on separate machines: the
+    fix is to run the stage that makes the input and each after it."""
+    stage_of = {"double": "make", "total": "use"}
+    staged = Pipeline([step.tag(stage_of[step.name]) for step in PIPELINE.nodes])
+    stages = {name: staged.only_nodes_with_tags(name) for name in ("make", "use")}
+    hooks = StampHooks(pipelines={"__default__": staged, **stages})
+    manager = _create_hook_manager()
+    manager.register(hooks)
+    data = catalog(made, factor=3)
+    data["parameters"] = MemoryDataset({"storage": "s3://bucket/run"})
+    hooks.before_pipeline_run(pipeline=stages["use"], catalog=data)
+
+    with pytest.raises(StaleArtifactError) as error:
+        SequentialRunner().run(stages["use"], data, manager)
+
+    message = str(error.value)
+    assert (
+        "each on its own machine:\n    kedro run --pipelines=make\n"
+        "    kedro run --pipelines=use\n"
+    ) in message
+    assert "--from-nodes" not in message
+
+
 def test_changed_settings_lists_each_leaf():
     assert changed_settings(
         {"params:a": {"x": 1, "y": {"z": 2}}}, {"params:a": {"x": 1, "y": {"z": 3}}}

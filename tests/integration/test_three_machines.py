@@ -182,6 +182,12 @@ def test_report_refuses_features_rebuilt_after_training(
         "validation_features is stale: made with tokenization.max_length: "
         "256 -> 384." in refused.stderr
     )
+    # The stages to run again, from the one that makes the windows, not nodes
+    # that would train on the CPU machine.
+    assert (
+        "each on its own machine:\n    kedro run --pipelines=prepare\n"
+        "    kedro run --pipelines=train\n    kedro run --pipelines=report\n"
+    ) in refused.stderr
     assert bucket.cat(f"{STORAGE}/08_reporting/metrics.json") == metrics_before
 
 

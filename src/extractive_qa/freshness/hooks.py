@@ -4,7 +4,7 @@ stamp what it saves."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
@@ -41,20 +41,49 @@ class StampHooks:
         self._allow_stale = False
         self._stamps: dict[str, Stamp] = {}
         self._produced: dict[str, str] = {}
+        # Each node's machine stage, in run order, when the storage root is
+        # shared by machines (a URL); empty on a local folder.
+        self._stages: dict[str, str] = {}
+        self._stage_order: list[str] = []
 
-    def _registered(self) -> Iterable[Pipeline]:
+    def _registered(self) -> Mapping[str, Pipeline]:
         if self._pipelines is not None:
-            return self._pipelines.values()
+            return self._pipelines
         from kedro.framework.project import pipelines
 
-        return pipelines.values()
+        return pipelines
 
     @hook_impl
     def before_pipeline_run(self, pipeline: Pipeline, catalog: Any) -> None:
         parameters = catalog.load("parameters") if "parameters" in catalog else {}
         self._allow_stale = bool(parameters.get("allow_stale"))
-        self._provenance = Provenance(catalog, [pipeline, *self._registered()])
+        self._provenance = Provenance(catalog, [pipeline, *self._registered().values()])
         self._stamps, self._produced = {}, {}
+        self._stages, self._stage_order = {}, []
+        if "://" in str(parameters.get("storage") or ""):
+            self._note_stages()
+
+    def _note_stages(self) -> None:
+        """Each default node's stage: its tag that names a registered pipeline
+        (prepare, train, report), in the order the default pipeline runs them."""
+        registered = self._registered()
+        default = registered.get("__default__")
+        if default is None:
+            return
+        for node in default.nodes:
+            stage = next((tag for tag in sorted(node.tags) if tag in registered), None)
+            if stage is not None:
+                self._stages[node.name] = stage
+                if stage not in self._stage_order:
+                    self._stage_order.append(stage)
+
+    def _stages_from(self, nodes: Iterable[str]) -> list[str]:
+        """The stages to run again, from the earliest that makes ``nodes``."""
+        found = [self._stages[name] for name in nodes if name in self._stages]
+        if not found:
+            return []
+        first = min(self._stage_order.index(stage) for stage in found)
+        return self._stage_order[first:]
 
     @hook_impl
     def before_dataset_loaded(self, dataset_name: str, node: Node) -> None:
@@ -100,7 +129,8 @@ class StampHooks:
             else:
                 actual[name] = provenance.source(name) or f"absent:{name}"
         if stale and not self._allow_stale:
-            raise StaleArtifactError(stale_message(node, stale))
+            stages = self._stages_from(e.rebuild_from for e in stale if e.rebuild_from)
+            raise StaleArtifactError(stale_message(node, stale, stages))
         if stale:
             logger.warning(
                 "allow_stale is set: %s runs on stale inputs: %s",

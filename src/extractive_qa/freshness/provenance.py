@@ -265,16 +265,27 @@ def missing_message(node: Node, missing: EntryState, where: str) -> str:
     )
 
 
-def stale_message(node: Node, stale: list[EntryState]) -> str:
-    """Why ``node`` will not run on ``stale`` inputs, and what to do."""
+def stale_message(
+    node: Node, stale: list[EntryState], stages: list[str] | None = None
+) -> str:
+    """Why ``node`` will not run on ``stale`` inputs, and what to do: rebuild
+    from the nodes that make them or, where the stages run on separate
+    machines, run ``stages`` in turn."""
     lines = [f"{entry.name} is stale: {entry.why}." for entry in stale]
     starts = sorted({entry.rebuild_from for entry in stale if entry.rebuild_from})
     them = "it" if len(stale) == 1 else "them"
+    if stages:
+        rebuild = (
+            "; the stages run on separate machines, so run each stage from the "
+            "one that makes it, each on its own machine:\n"
+            + "".join(f"    kedro run --pipelines={stage}\n" for stage in stages)
+        )
+    else:
+        rebuild = f":\n    kedro run --from-nodes={','.join(starts)}\n"
     return (
         "\n".join(lines)
         + f"\n{node.name} would read {them}, so it did not run and nothing was "
-        f"written. Rebuild {them} (with this run's --env and --params):\n"
-        f"    kedro run --from-nodes={','.join(starts)}\n"
+        f"written. Rebuild {them} (with this run's --env and --params){rebuild}"
         f"or add --params=allow_stale=true to use {them} anyway (logged, and "
         "recorded in the stamps of what this run writes). `kedro status` lists "
         "every entry."
