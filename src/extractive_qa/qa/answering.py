@@ -69,14 +69,20 @@ def _text_column(
     return list(values)
 
 
-def _question_ids(questions: pd.DataFrame) -> list[str]:
+def _question_ids(questions: pd.DataFrame, source: str) -> list[str]:
     """Each row's id as text: the row number (from 1) where a row has none, and
-    a whole number as such (pandas reads ids 1 and none as 1.0 and NaN)."""
+    a whole number as such (pandas reads ids 1 and none as 1.0 and NaN). An id
+    that is a list or an object is refused."""
     if "id" not in questions.columns:
         return [str(row) for row in range(1, len(questions) + 1)]
     ids = []
     for row, value in enumerate(questions["id"], start=1):
-        if value is None or (not isinstance(value, (list, dict)) and pd.isna(value)):
+        if isinstance(value, (list, dict, tuple)):
+            raise ValueError(
+                f"{source}: row {row} has the id {value!r}; an id is text or a "
+                "whole number."
+            )
+        if value is None or pd.isna(value):
             ids.append(str(row))
         elif isinstance(value, float) and value.is_integer():
             ids.append(str(int(value)))
@@ -108,7 +114,7 @@ def to_question_dataset(
             f"{source}: the table has no rows; give at least one question with "
             "its context."
         )
-    ids = _question_ids(questions)
+    ids = _question_ids(questions, source)
     duplicated = sorted(i for i, count in Counter(ids).items() if count > 1)
     if duplicated:
         raise ValueError(

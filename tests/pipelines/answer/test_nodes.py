@@ -147,6 +147,10 @@ def test_ids_read_through_the_catalog_entry_keep_their_text(tmp_path):
         (QUESTIONS.drop(columns="context"), r"missing \['context'\]"),
         (QUESTIONS.assign(id=["a", "a"]), r"ids must be unique; repeated: \['a'\]"),
         (QUESTIONS.assign(id=[2, None]), r"ids must be unique; repeated: \['2'\]"),
+        (
+            QUESTIONS.assign(id=[[1, 2], "b"]),
+            r"row 1 has the id \[1, 2\]; an id is text or a whole number",
+        ),
         (QUESTIONS.iloc[:0], r"the table has no rows"),
         (
             QUESTIONS.assign(question=["", "무엇인가?"]),
