@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import signal
 
 import pytest
 import rich.console
@@ -19,9 +21,11 @@ from kedro_datasets.json import JSONDataset
 from extractive_qa.failures import (
     PLAIN_FORMAT,
     TRACEBACK_ENV,
+    Terminated,
     failed_node,
     plain_console_when_piped,
     report_failure,
+    stop_on_sigterm,
 )
 from extractive_qa.hooks.run import FailedNode
 
@@ -136,3 +140,18 @@ def test_the_node_whose_input_cannot_load_is_the_failed_node(tmp_path):
         SequentialRunner().run(pipeline, catalog, hooks)
 
     assert failed_node() == "reads_broken"
+
+
+def test_sigterm_unwinds_once_and_the_handling_is_put_back():
+    inherited = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        restore = stop_on_sigterm()
+        with pytest.raises(Terminated):
+            # The handler raises before the next instruction.
+            os.kill(os.getpid(), signal.SIGTERM)
+        # A second SIGTERM while cleaning up is ignored, not raised again.
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+        restore()
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, inherited)

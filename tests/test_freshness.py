@@ -216,23 +216,23 @@ def test_a_node_refuses_a_stale_input_and_writes_nothing(made):
 def test_on_shared_storage_a_stale_input_names_the_stages_to_run(made):
     """With the storage root a URL, the stages run on separate machines: the
     fix is to run the stage that makes the input and each after it."""
-    stage_of = {"double": "make", "total": "use"}
+    stage_of = {"double": "prepare", "total": "train"}
     staged = Pipeline([step.tag(stage_of[step.name]) for step in PIPELINE.nodes])
-    stages = {name: staged.only_nodes_with_tags(name) for name in ("make", "use")}
+    stages = {name: staged.only_nodes_with_tags(name) for name in ("prepare", "train")}
     hooks = StampHooks(pipelines={"__default__": staged, **stages})
     manager = _create_hook_manager()
     manager.register(hooks)
     data = catalog(made, factor=3)
     data["parameters"] = MemoryDataset({"storage": "s3://bucket/run"})
-    hooks.before_pipeline_run(pipeline=stages["use"], catalog=data)
+    hooks.before_pipeline_run(pipeline=stages["train"], catalog=data)
 
     with pytest.raises(StaleArtifactError) as error:
-        SequentialRunner().run(stages["use"], data, manager)
+        SequentialRunner().run(stages["train"], data, manager)
 
     message = str(error.value)
     assert (
-        "each on its own machine:\n    kedro run --pipelines=make\n"
-        "    kedro run --pipelines=use\n"
+        "each on its own machine:\n    kedro run --pipelines=prepare\n"
+        "    kedro run --pipelines=train\nor add"
     ) in message
     assert "--from-nodes" not in message
 

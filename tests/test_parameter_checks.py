@@ -204,6 +204,10 @@ def test_settings_this_machine_checks_are_checked_for_the_nodes_that_use_them():
         ("s3://bad..name/run1", "'bad..name' is not an S3 bucket name"),
         ("s3://", "names no bucket; write s3://<bucket>/<prefix>"),
         ("sftp3://host/x", "fsspec knows no protocol 'sftp3'"),
+        (
+            "s3://my-bucket/run1/",
+            "drop the trailing '/': write 's3://my-bucket/run1'",
+        ),
     ],
 )
 def test_a_storage_root_written_wrongly_is_named(storage: str, line: str) -> None:
@@ -213,7 +217,17 @@ def test_a_storage_root_written_wrongly_is_named(storage: str, line: str) -> Non
 
 
 @pytest.mark.parametrize(
-    "storage", ["data", "/tmp/run", "s3://my-bucket/run1/", "gs://b/x", "memory://b"]
+    "storage",
+    [
+        "data",
+        "data/",
+        "/tmp/run",
+        "run:1",
+        "file:///tmp/run",
+        "simplecache::s3://my-bucket/run1",
+        "gs://b/x",
+        "memory://b",
+    ],
 )
 def test_folders_and_urls_are_accepted_as_storage_roots(storage: str) -> None:
     check_parameters(parameters(storage=storage))

@@ -36,24 +36,28 @@ FAILURE_LOG = Path("logs") / "failures.log"
 
 def _run(**kwargs: Any) -> None:
     plain_console_when_piped()
-    stop_on_sigterm()
+    restore = stop_on_sigterm()
     try:
         kedro_run.callback(**kwargs)
     except Terminated:
         node = failed_node()
         where = f" in node '{node}'" if node else ""
         click.echo(
-            f"Run stopped by SIGTERM{where}. The storage lock is released; rerun "
-            "the same command to go on (fine_tune resumes from its last "
-            "checkpoint).",
+            f"Run stopped by SIGTERM{where}. The storage lock is removed as the "
+            "process exits; rerun the same command to go on (fine_tune resumes "
+            "from its last checkpoint).",
             err=True,
         )
         sys.exit(128 + signal.SIGTERM)
     except Exception as error:  # noqa: BLE001 - every failure ends the same way
+        restore()
         metadata = click.get_current_context().obj
         project = Path(getattr(metadata, "project_path", Path.cwd()))
         report_failure(error, failed_node(), log_file=project / FAILURE_LOG)
         sys.exit(1)
+    # After SIGTERM the handling stays as it is (ignored) until the exit
+    # handlers have removed the lock.
+    restore()
 
 
 cli.add_command(

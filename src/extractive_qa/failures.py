@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -43,16 +44,23 @@ class Terminated(KeyboardInterrupt):
 
 
 def _raise_terminated(signum: int, frame: object) -> None:
+    # A second SIGTERM must not cut the clean-up short (a scheduler that
+    # insists sends SIGKILL).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated
 
 
-def stop_on_sigterm() -> None:
+def stop_on_sigterm() -> Callable[[], None]:
     """Raise ``Terminated`` on SIGTERM instead of ending the process at once,
-    where SIGTERM still has its default action and this is the main thread."""
+    where SIGTERM still has its default action and this is the main thread;
+    returns what puts the previous handling back."""
     if threading.current_thread() is not threading.main_thread():
-        return
-    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _raise_terminated)
+        return lambda: None
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous != signal.SIG_DFL:
+        return lambda: None
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def note_failed_node(name: str | None) -> None:

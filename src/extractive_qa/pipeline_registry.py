@@ -16,16 +16,11 @@ from extractive_qa.pipelines import (
     sharing,
     training,
 )
+from extractive_qa.stages import STAGES
 
 # Run on demand only: `kedro run --pipelines=answer` on an already trained
 # model, `--pipelines=bench` (make bench) for the side-by-side benchmark.
 NOT_IN_DEFAULT = ("answer", "bench")
-
-# The default run cut where the machine changes, in the order they run: CPU work
-# before training, the GPU work, CPU work after it. Each node carries exactly
-# one of these tags (set where it is wired), so the cut follows the nodes when
-# they move between pipeline folders.
-STAGES = ("prepare", "train", "report")
 
 
 def stage_pipelines(default: Pipeline) -> dict[str, Pipeline]:

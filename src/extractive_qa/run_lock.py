@@ -268,8 +268,8 @@ class StorageLock:
         path = self._lock.url if self._lock is not None else "the lock"
         try:
             self._release()
-        except Exception as error:  # noqa: BLE001 - the process is ending anyway
-            logger.warning("could not remove %s (%s); delete it by hand", path, error)
+        except BaseException as error:  # noqa: BLE001 - the process is ending anyway
+            logger.warning("could not remove %s (%r); delete it by hand", path, error)
 
     @hook_impl
     def after_pipeline_run(self) -> None:

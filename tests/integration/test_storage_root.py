@@ -1,11 +1,8 @@
 """The storage root on a real S3 server (moto on 127.0.0.1): a run creates no
-bucket, a missing, unreachable or refused one is named with the setting and
-the fix, and a storage root written with a trailing slash names the same
-objects."""
+bucket, a missing or unreachable one, or missing credentials, are named with
+the setting and the fix, and the lock names its s3:// URL."""
 
 from __future__ import annotations
-
-import socket
 
 import pytest
 import s3fs
@@ -17,6 +14,7 @@ from extractive_qa.run_lock import LOCK_NAME, RunLock, RunLockedError, StorageLo
 from extractive_qa.storage_root import StorageRootError
 
 from .conftest import S3_KEYS
+from .servers import free_port
 
 BUCKET = "root-checks"
 
@@ -91,10 +89,8 @@ def test_missing_credentials_name_where_they_go(s3_endpoint, bucket, monkeypatch
 
 
 def test_an_unreachable_endpoint_is_named(bucket):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    # The port is free again: nothing listens there.
+    # Nothing listens on a free port.
+    closed = f"http://127.0.0.1:{free_port()}"
     fs = s3fs.S3FileSystem(
         **S3_KEYS,
         client_kwargs={"endpoint_url": closed},
@@ -134,14 +130,3 @@ def test_an_unreadable_lock_is_called_so(s3_endpoint, bucket):
     message = str(error.value)
     assert f"s3://{path}, cannot be read" in message
     assert "process None" not in message
-
-
-def test_a_trailing_slash_names_the_same_model_folder(s3_endpoint, bucket):
-    credentials = {**S3_KEYS, "client_kwargs": {"endpoint_url": s3_endpoint}}
-    fs = client(s3_endpoint, **S3_KEYS)
-    fs.pipe(f"{BUCKET}/slash/06_models/tokenizer/{TokenizerDataset.MARKER}", b"{}")
-    # storage=s3://root-checks/slash/ in the catalog's "${storage}/06_models/...".
-    slashed = TokenizerDataset(
-        filepath=f"s3://{BUCKET}/slash//06_models/tokenizer", credentials=credentials
-    )
-    assert slashed.exists()

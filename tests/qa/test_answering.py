@@ -114,6 +114,18 @@ def test_a_saved_field_of_the_wrong_type_is_named(
     assert "fine-tune again" in str(raised.value)
 
 
+def test_a_given_field_replaces_a_damaged_or_missing_saved_one(
+    korean_tokenizer, tiny_qa_model
+) -> None:
+    saved = settings().saved()
+    saved["tokenization"] = {"max_length": "32", "doc_stride": 8}
+    model = QAModel(model=tiny_qa_model, tokenizer=korean_tokenizer, settings=saved)
+    given = AnswerSettings.of_model(
+        model, "models/x", max_length=32, max_query_length=16
+    )
+    assert given.windows == WindowSettings(32, 8, 16)
+
+
 def test_a_saved_field_that_is_missing_is_named(
     korean_tokenizer, tiny_qa_model
 ) -> None:

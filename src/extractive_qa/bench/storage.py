@@ -35,10 +35,10 @@ from kedro.framework.startup import bootstrap_project
 
 from extractive_qa.bench.machine import describe_machine
 from extractive_qa.datasets import ArrowTableDataset
+from extractive_qa.stages import STAGES
 
 logger = logging.getLogger(__name__)
 
-STAGES = ("prepare", "train", "report")
 TABLES = ("train_examples", "train_features", "validation_logits")
 BUCKET = "storage-bench"
 # moto accepts any key pair; a real server takes the AWS_* variables as given.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 
 import fsspec
 from kedro.io.core import Version, get_protocol_and_path
@@ -16,10 +15,8 @@ def protocol_and_path(
 
     Kedro drops the host part of URLs outside its cloud list, turning
     memory://bucket/t into /t; for those the path is fsspec's whole path.
-    Repeated slashes are one, as in Kedro's own datasets, so that a storage
-    root written with a trailing slash (s3://b/run/) names the same objects.
     """
     protocol, resolved = get_protocol_and_path(path, version)
     if protocol != "file":
         resolved = fsspec.core.strip_protocol(str(path))
-    return protocol, re.sub("/{2,}", "/", resolved)
+    return protocol, resolved

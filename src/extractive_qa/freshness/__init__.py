@@ -19,16 +19,17 @@ otherwise (with the first setting that differs, old and new value); **missing**
 when it was never saved. A source that is not on this machine (the report
 machine has no raw files) counts as it was recorded.
 
-``stamps`` reads and writes one stamp; ``provenance`` works out the expected
+``stamps`` reads and writes one stamp; ``params`` says which parameters a
+stamp records; ``provenance`` works out the expected
 stamps and each entry's state; ``hooks`` checks and stamps during a run.
 """
 
 from extractive_qa.freshness.hooks import StampHooks
+from extractive_qa.freshness.params import changed_settings
 from extractive_qa.freshness.provenance import (
     EntryState,
     MissingInputError,
     Provenance,
-    changed_settings,
     nodes_to_run,
     stale_message,
 )

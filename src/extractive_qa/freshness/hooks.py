@@ -27,6 +27,7 @@ from extractive_qa.freshness.stamps import (
     write_stamp,
 )
 from extractive_qa.qa.fingerprint import StaleArtifactError
+from extractive_qa.stages import STAGES
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,6 @@ class StampHooks:
         # Each node's machine stage, in run order, when the storage root is
         # shared by machines (a URL); empty on a local folder.
         self._stages: dict[str, str] = {}
-        self._stage_order: list[str] = []
 
     def _registered(self) -> Mapping[str, Pipeline]:
         if self._pipelines is not None:
@@ -59,31 +59,30 @@ class StampHooks:
         self._allow_stale = bool(parameters.get("allow_stale"))
         self._provenance = Provenance(catalog, [pipeline, *self._registered().values()])
         self._stamps, self._produced = {}, {}
-        self._stages, self._stage_order = {}, []
+        self._stages = {}
         if "://" in str(parameters.get("storage") or ""):
             self._note_stages()
 
     def _note_stages(self) -> None:
-        """Each default node's stage: its tag that names a registered pipeline
-        (prepare, train, report), in the order the default pipeline runs them."""
+        """Each default node's machine stage (its stage tag, where that stage
+        is a registered pipeline)."""
         registered = self._registered()
         default = registered.get("__default__")
         if default is None:
             return
         for node in default.nodes:
-            stage = next((tag for tag in sorted(node.tags) if tag in registered), None)
-            if stage is not None:
+            stage = next((tag for tag in STAGES if tag in node.tags), None)
+            if stage is not None and stage in registered:
                 self._stages[node.name] = stage
-                if stage not in self._stage_order:
-                    self._stage_order.append(stage)
 
     def _stages_from(self, nodes: Iterable[str]) -> list[str]:
         """The stages to run again, from the earliest that makes ``nodes``."""
         found = [self._stages[name] for name in nodes if name in self._stages]
         if not found:
             return []
-        first = min(self._stage_order.index(stage) for stage in found)
-        return self._stage_order[first:]
+        first = min(STAGES.index(stage) for stage in found)
+        known = set(self._stages.values())
+        return [stage for stage in STAGES[first:] if stage in known]
 
     @hook_impl
     def before_dataset_loaded(self, dataset_name: str, node: Node) -> None:

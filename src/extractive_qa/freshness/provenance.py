@@ -11,6 +11,7 @@ from typing import Any
 from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
 
+from extractive_qa.freshness.params import changed_settings, result_settings
 from extractive_qa.freshness.stamps import (
     Stamp,
     artifact_location,
@@ -19,54 +20,6 @@ from extractive_qa.freshness.stamps import (
     read_stamp,
     source_fingerprint,
 )
-
-# Settings that change how fast a node works or where scratch files go, not
-# what it makes: a change in them leaves its outputs fresh (and fine_tune's
-# checkpoints resumable).
-NOT_RESULT_SETTINGS = frozenset(
-    {
-        "tokenization.chunk_size",
-        "training.keep_checkpoints",
-        "training.dataloader_num_workers",
-    }
-)
-
-
-def _results_only(value: Any, prefix: str) -> Any:
-    if not isinstance(value, dict):
-        return value
-    kept = {}
-    for key, item in value.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        if name not in NOT_RESULT_SETTINGS:
-            kept[key] = _results_only(item, name)
-    return kept
-
-
-def result_settings(name: str, value: Any) -> Any:
-    """The parameter input ``name`` (``params:<group>`` or ``parameters``)
-    without the settings in ``NOT_RESULT_SETTINGS``."""
-    return _results_only(value, "" if name == "parameters" else name[len("params:") :])
-
-
-def _flatten(value: Any, prefix: str) -> dict[str, Any]:
-    if isinstance(value, dict):
-        flat: dict[str, Any] = {}
-        for key, item in value.items():
-            flat.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    return {prefix: value}
-
-
-def changed_settings(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """``setting: old -> new`` for each parameter that differs."""
-    before = _flatten({k.removeprefix("params:"): v for k, v in old.items()}, "")
-    after = _flatten({k.removeprefix("params:"): v for k, v in new.items()}, "")
-    return [
-        f"{key}: {before.get(key, '(unset)')!r} -> {after.get(key, '(unset)')!r}"
-        for key in sorted(before.keys() | after.keys())
-        if before.get(key, "(unset)") != after.get(key, "(unset)")
-    ]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import mlflow
 import pandas as pd
@@ -74,6 +75,8 @@ def check_tracking_server(uri: str, source: str) -> None:
     parts = urlsplit(uri)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return
+    if parts.scheme in getproxies() and not proxy_bypass(parts.hostname):
+        return  # reached through a proxy, which MLflow's client uses too
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         socket.create_connection((parts.hostname, port), CONNECT_TIMEOUT_S).close()

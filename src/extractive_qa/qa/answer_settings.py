@@ -83,7 +83,7 @@ class AnswerSettings:
         unknown = set(given) - windows - spans
         if unknown:
             raise ValueError(f"not a window or span setting: {sorted(unknown)}")
-        _check_saved(saved, f"{source}/{SETTINGS_FILE}")
+        _check_saved(saved, f"{source}/{SETTINGS_FILE}", set(given))
         return cls.from_params(
             saved["tokenization"] | {k: v for k, v in given.items() if k in windows},
             saved["postprocessing"] | {k: v for k, v in given.items() if k in spans},
@@ -123,10 +123,12 @@ SAVED_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
-def _check_saved(saved: Any, path: str) -> None:
+def _check_saved(saved: Any, path: str, given: set[str]) -> None:
     """Raise MissingSettingsError naming the first field of ``saved`` that is
     missing, or DamagedSettingsError the first of the wrong type, so that a
-    hand-edited file is named rather than failing later in a comparison."""
+    hand-edited file is named rather than failing later in a comparison. The
+    window and span fields in ``given`` replace the saved ones, so they are
+    not checked."""
     layout = (
         "it needs 'tokenization' (max_length, doc_stride, max_query_length), "
         "'postprocessing' (n_best_size, max_answer_length, "
@@ -138,6 +140,8 @@ def _check_saved(saved: Any, path: str) -> None:
         )
     for name, (check, kind) in SAVED_FIELDS.items():
         *groups, field = name.split(".")
+        if groups and field in given:
+            continue
         values = saved[groups[0]] if groups else saved
         if field not in values:
             raise MissingSettingsError(f"{path} lacks '{name}'; {layout}.")

@@ -26,7 +26,7 @@ from transformers import (
     TrainingArguments,
 )
 
-from extractive_qa.freshness.provenance import NOT_RESULT_SETTINGS
+from extractive_qa.freshness.params import NOT_RESULT_SETTINGS
 from extractive_qa.qa.fingerprint import read_stamp
 
 logger = logging.getLogger(__name__)
