@@ -139,13 +139,17 @@ def test_command_line_names_a_missing_model_directory(
 
 
 def answer_file(
-    project: Path, questions: Path | str, env: dict, stdin: str | None = None
+    project: Path,
+    questions: Path | str,
+    env: dict,
+    stdin: str | None = None,
+    model: Path | None = None,
 ) -> subprocess.CompletedProcess:
-    """The answer command on a --questions file (or - with ``stdin``), with the
-    reduced project's model."""
+    """The answer command on a --questions file (or - with ``stdin``), with
+    ``model``, by default the reduced project's."""
     return subprocess.run(
         [sys.executable, "-m", "extractive_qa", "answer", "--questions"]
-        + [str(questions), "--model", str(project / MODEL)],
+        + [str(questions), "--model", str(model or project / MODEL)],
         input=stdin,
         env=env,
         timeout=300,
@@ -457,13 +461,8 @@ def test_the_questions_file_is_named_before_the_model_loads(
     questions = tmp_path / "questions.jsonl"
     questions.write_bytes(content)
 
-    result = subprocess.run(
-        [sys.executable, "-m", "extractive_qa", "answer", "--questions"]
-        + [str(questions), "--model", str(tmp_path / "no-model")],
-        env=subprocess_env,
-        timeout=300,
-        capture_output=True,
-        text=True,
+    result = answer_file(
+        tmp_path, questions, subprocess_env, model=tmp_path / "no-model"
     )
 
     assert result.returncode == 2
@@ -475,14 +474,7 @@ def test_a_questions_file_that_is_not_there_names_the_option(
     tmp_path: Path, subprocess_env: dict
 ):
     missing = tmp_path / "nofile.jsonl"
-    result = subprocess.run(
-        [sys.executable, "-m", "extractive_qa", "answer", "--questions"]
-        + [str(missing), "--model", str(tmp_path / "no-model")],
-        env=subprocess_env,
-        timeout=300,
-        capture_output=True,
-        text=True,
-    )
+    result = answer_file(tmp_path, missing, subprocess_env, model=tmp_path / "no-model")
 
     assert result.returncode == 2
     assert result.stderr.strip() == (
