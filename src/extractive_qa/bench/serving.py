@@ -143,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
+    if not Path(args.examples).is_dir():
+        parser.error(
+            f"--examples {args.examples}: no saved examples table there; run "
+            "`make run` (or `kedro run --nodes=load`) first, or name one."
+        )
     model_uri = args.model_uri or newest_model_uri(args.tracking_uri, args.experiment)
     examples = datasets.load_from_disk(args.examples)
     rows = [
