@@ -23,6 +23,7 @@ from extractive_qa.failures import (
     stop_on_sigterm,
 )
 from extractive_qa.freshness import EntryState, Provenance
+from extractive_qa.stages import node_stages, stages_from
 
 
 @click.group(name="extractive_qa")
@@ -75,17 +76,30 @@ def _option(name: str) -> click.Parameter:
     return next(param for param in kedro_run.params if param.name == name)
 
 
-def status_lines(entries: list[EntryState]) -> list[str]:
+def rebuild_command(node: str, stages: dict[str, str]) -> str:
+    """The command that rebuilds what ``node`` makes: the stages from its own
+    on, each on its machine, where ``stages`` gives the nodes' stages (a
+    storage root shared by machines); otherwise the run from ``node``."""
+    order = stages_from(stages, [node])
+    if not order:
+        return f"kedro run --from-nodes={node}"
+    runs = [f"kedro run --pipelines={stage}" for stage in order]
+    return ", then ".join(runs) + (", each on its machine" if len(runs) > 1 else "")
+
+
+def status_lines(
+    entries: list[EntryState], stages: dict[str, str] | None = None
+) -> list[str]:
     """One line per entry: name, state, and for stale ones why and the rebuild
-    command; a count per state at the end."""
+    command (by stage where ``stages`` maps nodes to them); a count per state
+    at the end."""
     width = max(len(entry.name) for entry in entries)
     lines = []
     for entry in entries:
         line = f"{entry.name:<{width}}  {entry.state:<7}"
         if entry.state == "stale":
-            line += (
-                f"  {entry.why}; rebuild: kedro run --from-nodes={entry.rebuild_from}"
-            )
+            command = rebuild_command(str(entry.rebuild_from), stages or {})
+            line += f"  {entry.why}; rebuild: {command}"
         elif entry.state == "missing":
             line += f"  never saved; made by {entry.rebuild_from}"
         lines.append(line.rstrip())
@@ -105,18 +119,36 @@ def status(metadata: Any, env: str | None, params: dict[str, Any]) -> None:
     from kedro.framework.project import pipelines
     from kedro.framework.session import KedroSession
 
+    from extractive_qa.parameter_checks import parameter_problems
+    from extractive_qa.run_lock import root_lock
+    from extractive_qa.storage_root import StorageRootError
+
     plain_console_when_piped()
     with KedroSession.create(
         project_path=metadata.project_path, env=env, runtime_params=params
     ) as session:
-        catalog = session.load_context().catalog
+        context = session.load_context()
+        catalog = context.catalog
+        problems = parameter_problems(context.params)
+        if problems:
+            listed = "\n".join(f"- {problem}" for problem in problems)
+            raise click.ClickException(
+                "the parameters are not valid, so no entry is compared with "
+                f"them:\n{listed}\nFix them in conf/<env>/parameters*.yml or in "
+                "this command's --params."
+            )
+        default = pipelines["__default__"]
+        try:
+            root_lock(catalog, sorted(default.datasets())).check_root()
+        except StorageRootError as error:
+            raise click.ClickException(str(error)) from None
         provenance = Provenance(catalog, pipelines.values())
         entries = [
-            entry
-            for entry in provenance.entries(pipelines["__default__"])
-            if entry.state != "unchecked"
+            entry for entry in provenance.entries(default) if entry.state != "unchecked"
         ]
-    click.echo("\n".join(status_lines(entries)))
+        shared = "://" in str(context.params.get("storage") or "")
+        stages = node_stages(pipelines) if shared else {}
+    click.echo("\n".join(status_lines(entries, stages)))
 
 
 status.params.extend([_option("env"), _option("params")])

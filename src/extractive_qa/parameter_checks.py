@@ -224,13 +224,22 @@ def settings_error(problems: list[str]) -> SettingsError:
     )
 
 
-def check_parameters(parameters: dict[str, Any]) -> None:
-    """Raise ``SettingsError`` listing every parameter that is out of range,
-    of the wrong type, unknown, or inconsistent with another."""
+def parameter_problems(parameters: dict[str, Any]) -> list[str]:
+    """One line for every parameter that is out of range, of the wrong type,
+    unknown, or inconsistent with another; empty when all are valid."""
     try:
         Parameters.model_validate(parameters)
     except ValidationError as error:
-        raise settings_error([_problem(e) for e in error.errors()]) from None
+        return [_problem(e) for e in error.errors()]
+    return []
+
+
+def check_parameters(parameters: dict[str, Any]) -> None:
+    """Raise ``SettingsError`` listing every problem ``parameter_problems``
+    finds."""
+    problems = parameter_problems(parameters)
+    if problems:
+        raise settings_error(problems)
 
 
 def _training_problems(training: dict[str, Any]) -> list[str]:

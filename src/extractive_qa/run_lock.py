@@ -178,11 +178,14 @@ class RunLock:
                 file.write(text)
         return (self.holder() or {}).get("token") == self.token
 
+    def check_root(self) -> None:
+        """Raise ``StorageRootError`` when the root's bucket cannot be used."""
+        check_bucket(self.fs, self.path.rpartition("/")[0])
+
     def acquire(self) -> None:
         """Take the lock, or raise ``RunLockedError`` naming its holder
         (``StorageRootError`` when the root's bucket cannot be used)."""
-        parent = self.path.rpartition("/")[0]
-        check_bucket(self.fs, parent)
+        self.check_root()
         holder = self.holder()
         if holder is not None:
             if not self._stale(holder):
@@ -210,6 +213,7 @@ class RunLock:
         }
         # On an object store there are no folders to make, and making one
         # creates its bucket.
+        parent = self.path.rpartition("/")[0]
         if parent and not is_bucket_store(self.fs):
             self.fs.makedirs(parent, exist_ok=True)
         if not self._create(json.dumps(record)):
@@ -234,6 +238,14 @@ def storage_filesystem(root: str, catalog: Any, names: Any) -> Any:
     return None
 
 
+def root_lock(catalog: Any, names: Any) -> RunLock:
+    """The lock of the run's storage root (``--params=storage=...``), on the
+    filesystem of the catalog entries ``names`` under it."""
+    parameters = catalog.load("parameters") if "parameters" in catalog else {}
+    root = str(parameters.get("storage") or DEFAULT_ROOT)
+    return RunLock.for_root(root, storage_filesystem(root, catalog, names))
+
+
 class StorageLock:
     """Hold the storage root's lock for the whole run (rank 0 only under
     torchrun: the other processes are part of the same run)."""
@@ -245,13 +257,10 @@ class StorageLock:
     def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
         if int(os.environ.get("RANK", "0")) != 0:
             return
-        parameters = catalog.load("parameters") if "parameters" in catalog else {}
-        root = str(parameters.get("storage") or DEFAULT_ROOT)
-        fs = storage_filesystem(root, catalog, sorted(pipeline.datasets()))
         # A run of this process that was interrupted (Ctrl-C in a notebook)
         # still holds its lock: Kedro called no hook to release it.
         self._release()
-        lock = RunLock.for_root(root, fs)
+        lock = root_lock(catalog, sorted(pipeline.datasets()))
         lock.acquire()
         self._lock = lock
         # Kedro calls no hook when a run is interrupted (Ctrl-C) or when a

@@ -142,6 +142,25 @@ def test_status_names_what_a_setting_makes_stale(project, subprocess_env):
         assert " fresh" in states[fresh], states[fresh]
 
 
+def test_status_with_invalid_parameters_names_them_and_lists_no_entry(
+    project, subprocess_env
+):
+    done = kedro(
+        project,
+        subprocess_env,
+        "status",
+        "--params=training.learning_rate=-1,storage=s3://bucket/run/",
+    )
+
+    assert done.returncode == 1
+    assert "the parameters are not valid" in done.stderr
+    assert "- training.learning_rate = -1: Input should be greater than 0" in (
+        done.stderr
+    )
+    assert "- storage: 's3://bucket/run/': drop the trailing '/'" in done.stderr
+    assert not re.search(r"\b(fresh|stale|missing)\b", done.stdout)
+
+
 def test_settings_that_only_change_speed_leave_everything_fresh(
     project, subprocess_env
 ):

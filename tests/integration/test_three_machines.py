@@ -72,9 +72,11 @@ def new_machine(root: Path, reduced_project: Path) -> Path:
     return root
 
 
-def kedro_run(machine: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+def kedro_run(
+    machine: Path, env: dict, *args: str, command: str = "run"
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "kedro", "run", "--env", "reduced", *args],
+        [sys.executable, "-m", "kedro", command, "--env", "reduced", *args],
         cwd=machine,
         env=env,
         timeout=540,
@@ -189,6 +191,18 @@ def test_report_refuses_features_rebuilt_after_training(
         "    kedro run --pipelines=train\n    kedro run --pipelines=report\n"
     ) in refused.stderr
     assert bucket.cat(f"{STORAGE}/08_reporting/metrics.json") == metrics_before
+    # kedro status gives the same stages.
+    status = kedro_run(
+        machines["report"], aws_env, f"--params=storage={STORAGE}", command="status"
+    )
+    assert status.returncode == 0, status.stderr[-4000:]
+    features = next(
+        line for line in status.stdout.splitlines() if line.startswith("validation_f")
+    )
+    assert features.endswith(
+        "rebuild: kedro run --pipelines=prepare, then kedro run --pipelines=train, "
+        "then kedro run --pipelines=report, each on its machine"
+    )
 
 
 def test_train_killed_on_one_machine_resumes_on_another(

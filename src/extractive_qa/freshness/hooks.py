@@ -4,7 +4,7 @@ stamp what it saves."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
@@ -27,7 +27,7 @@ from extractive_qa.freshness.stamps import (
     write_stamp,
 )
 from extractive_qa.qa.fingerprint import StaleArtifactError
-from extractive_qa.stages import STAGES
+from extractive_qa.stages import node_stages, stages_from
 
 logger = logging.getLogger(__name__)
 
@@ -61,28 +61,7 @@ class StampHooks:
         self._stamps, self._produced = {}, {}
         self._stages = {}
         if "://" in str(parameters.get("storage") or ""):
-            self._note_stages()
-
-    def _note_stages(self) -> None:
-        """Each default node's machine stage (its stage tag, where that stage
-        is a registered pipeline)."""
-        registered = self._registered()
-        default = registered.get("__default__")
-        if default is None:
-            return
-        for node in default.nodes:
-            stage = next((tag for tag in STAGES if tag in node.tags), None)
-            if stage is not None and stage in registered:
-                self._stages[node.name] = stage
-
-    def _stages_from(self, nodes: Iterable[str]) -> list[str]:
-        """The stages to run again, from the earliest that makes ``nodes``."""
-        found = [self._stages[name] for name in nodes if name in self._stages]
-        if not found:
-            return []
-        first = min(STAGES.index(stage) for stage in found)
-        known = set(self._stages.values())
-        return [stage for stage in STAGES[first:] if stage in known]
+            self._stages = node_stages(self._registered())
 
     @hook_impl
     def before_dataset_loaded(self, dataset_name: str, node: Node) -> None:
@@ -128,7 +107,9 @@ class StampHooks:
             else:
                 actual[name] = provenance.source(name) or f"absent:{name}"
         if stale and not self._allow_stale:
-            stages = self._stages_from(e.rebuild_from for e in stale if e.rebuild_from)
+            stages = stages_from(
+                self._stages, [e.rebuild_from for e in stale if e.rebuild_from]
+            )
             raise StaleArtifactError(stale_message(node, stale, stages))
         if stale:
             logger.warning(
