@@ -14,14 +14,11 @@ import atexit
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import getproxies, proxy_bypass
 
 import mlflow
 import pandas as pd
@@ -31,6 +28,7 @@ from kedro.framework.project import pipelines
 
 from extractive_qa.distributed import process_rank
 from extractive_qa.freshness import is_workspace, read_stamp, source_fingerprint
+from extractive_qa.hooks.tracking_server import check_tracking_server
 
 logger = logging.getLogger(__name__)
 
@@ -58,36 +56,6 @@ def _named_by_environment() -> bool:
     """Whether MLFLOW_TRACKING_URI names a store other than a project default."""
     named = os.environ.get("MLFLOW_TRACKING_URI")
     return bool(named) and named != os.environ.get(OWN_DEFAULT)
-
-
-# Seconds to wait for a tracking server's port before calling it unreachable;
-# MLflow's own client retries for minutes.
-CONNECT_TIMEOUT_S = 5
-
-
-class TrackingServerError(ConnectionError):
-    """The tracking server a run was pointed at does not answer."""
-
-
-def check_tracking_server(uri: str, source: str) -> None:
-    """Raise ``TrackingServerError`` when ``uri`` is an http(s) server whose
-    port cannot be connected to; ``source`` says where the URI came from."""
-    parts = urlsplit(uri)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return
-    if parts.scheme in getproxies() and not proxy_bypass(parts.hostname):
-        return  # reached through a proxy, which MLflow's client uses too
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        socket.create_connection((parts.hostname, port), CONNECT_TIMEOUT_S).close()
-    except OSError as error:
-        raise TrackingServerError(
-            f"The tracking server {uri} (from {source}) cannot be reached: "
-            f"{error}. Start it (e.g. `mlflow server --host 127.0.0.1 --port "
-            f"{port}`) or correct the URI; without one, runs go to the "
-            f"project's own {LOCAL_STORE} (unset MLFLOW_TRACKING_URI and leave "
-            "server.mlflow_tracking_uri out of conf/<env>/mlflow.yml)."
-        ) from None
 
 
 class TrackingStore:
@@ -119,7 +87,7 @@ class TrackingStore:
             named = server.get("mlflow_tracking_uri")
             source = "conf/<env>/mlflow.yml" if named else "MLFLOW_TRACKING_URI"
             check_tracking_server(
-                str(named or os.environ["MLFLOW_TRACKING_URI"]), source
+                str(named or os.environ["MLFLOW_TRACKING_URI"]), source, LOCAL_STORE
             )
         else:
             project = Path(context.project_path).resolve()
