@@ -3,7 +3,8 @@
 ``python -m extractive_qa answer --model DIR --question ... --context ...``
 answers one question with a saved model directory (e.g.
 ``data/06_models/fine_tuned_model``), through the same windowing and span
-decoding as evaluation. Every other command goes to Kedro (``run``, ...).
+decoding as evaluation. Without ``answer`` it runs the pipeline as ``kedro run``
+does, with the same options.
 """
 
 import argparse
@@ -254,7 +255,9 @@ def main(*args, **kwargs) -> Any:
     if not args and sys.argv[1:2] in (["--help"], ["-h"], []):
         print(  # noqa: T201
             "python -m extractive_qa answer --help: answer questions with a saved "
-            "model (no Kedro project needed).\nEvery other command is Kedro's:\n"
+            "model (no Kedro project needed).\npython -m extractive_qa [OPTIONS]: "
+            "the pipeline, as `kedro run [OPTIONS]` runs it (in the project "
+            "folder; `kedro status` and the other commands are Kedro's):\n"
         )
     if not args and sys.argv[1:2] == ["answer"]:
         from extractive_qa.failures import report_failure

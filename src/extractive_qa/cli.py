@@ -61,15 +61,15 @@ def _run(**kwargs: Any) -> None:
     restore()
 
 
-cli.add_command(
-    click.Command(
-        name="run",
-        params=kedro_run.params,
-        callback=_run,
-        help=kedro_run.help,
-        short_help=kedro_run.short_help,
-    )
+# Also what ``python -m extractive_qa`` runs: Kedro looks it up by this name.
+run = click.Command(
+    name="run",
+    params=kedro_run.params,
+    callback=_run,
+    help=kedro_run.help,
+    short_help=kedro_run.short_help,
 )
+cli.add_command(run)
 
 
 def _option(name: str) -> click.Parameter:

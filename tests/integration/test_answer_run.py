@@ -17,6 +17,8 @@ from kedro.framework.startup import bootstrap_project
 
 from extractive_qa.pipeline_registry import register_pipelines
 
+from .conftest import copy_project
+
 QUESTIONS = "data/01_raw/questions.jsonl"
 ANSWERS = "data/07_model_output/answers.jsonl"
 MODEL = "data/06_models/fine_tuned_model"
@@ -417,7 +419,11 @@ def test_help_names_the_answer_command_and_every_option(subprocess_env: dict):
         capture_output=True,
         text=True,
     )
+    assert top.returncode == 0, top.stderr[-2000:]
     assert "python -m extractive_qa answer --help" in top.stdout
+    # Without `answer`, the project's run command and its options.
+    assert "Run the pipeline." in top.stdout
+    assert "--pipelines" in top.stdout
     answer = subprocess.run(
         [sys.executable, "-m", "extractive_qa", "answer", "--help"],
         env=subprocess_env,
@@ -428,6 +434,28 @@ def test_help_names_the_answer_command_and_every_option(subprocess_env: dict):
     for option in ("--questions", "--max-length", "--n-best-size", "--device"):
         assert option in answer.stdout
     assert answer.stdout.count("default:") >= 7
+
+
+def test_without_answer_it_runs_the_pipeline_as_kedro_run(
+    subprocess_env: dict, tmp_path: Path
+):
+    project = copy_project(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "extractive_qa", "--env", "reduced"]
+        + ["--params=training.learning_rate=-1"],
+        cwd=project,
+        env=subprocess_env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+
+    assert done.returncode == 1
+    # The project's run: the parameters checked, the failure ended short.
+    assert "Run failed: SettingsError" in done.stderr
+    assert "training.learning_rate = -1: Input should be greater than 0" in (
+        done.stderr
+    )
 
 
 @pytest.mark.parametrize(
