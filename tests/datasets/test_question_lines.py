@@ -3,6 +3,7 @@ wrong with a file: its encoding, the line, the layout."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,23 @@ def test_a_byte_order_mark_and_blank_lines_are_read_past(tmp_path):
     assert type(table["id"].iloc[0]) is int
     assert table["id"].iloc[1] is None
     assert dataset.preview(nrows=1)["data"] == [[7, "어디?", "부산"]]
+
+
+def test_line_separators_inside_a_string_do_not_end_the_line(tmp_path):
+    # JSON allows these raw in a string; json.dumps(ensure_ascii=False) writes them.
+    contexts = ["남겼다.\u2028송람나", "남겼다.\u2029송람나", "남겼다.\x85송람나"]
+    path = tmp_path / "questions.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"question": "누구?", "context": c}, ensure_ascii=False) + "\r\n"
+            for c in contexts
+        ),
+        encoding="utf-8",
+    )
+
+    table = questions_entry(path).load()
+
+    assert list(table["context"]) == contexts
 
 
 @pytest.mark.parametrize(

@@ -189,6 +189,16 @@ def test_whole_number_forms_of_answer_start_are_read():
     assert [a["answer_start"] for a in examples["answers"]] == [[12], [12]]
 
 
+@pytest.mark.parametrize("start", ["①", "²", "١٢"])
+def test_digits_that_are_not_ascii_are_refused_with_the_record(start):
+    with pytest.raises(MalformedRecordsError) as error:
+        to_examples(document({"text": "부산", "answer_start": start}), "raw_train")
+
+    assert f"answers[0].answer_start is {start!r}, not a whole number ≥ 0" in str(
+        error.value
+    )
+
+
 def test_skip_drops_malformed_records_and_counts_them_by_reason():
     raw = document(GOOD, {"answer_start": 1}, {"text": "부산", "answer_start": None})
 

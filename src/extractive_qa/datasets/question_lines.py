@@ -37,7 +37,10 @@ def parse_question_lines(content: bytes, source: str) -> list[dict]:
             f"-t UTF-8 {source} > questions.jsonl"
         ) from None
     rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" (and "\r\n") only: JSON allows U+2028, U+2029 and
+    # U+0085 raw inside strings, where str.splitlines would cut the line.
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         hint = JSON_LINES

@@ -37,7 +37,7 @@ def answer_start(value: Any, index: int) -> int:
         start = value
     elif isinstance(value, float) and value.is_integer():
         start = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         start = int(value)
     if start is None or start < 0:
         raise Malformed(
