@@ -189,6 +189,28 @@ def test_whole_number_forms_of_answer_start_are_read():
     assert [a["answer_start"] for a in examples["answers"]] == [[12], [12]]
 
 
+@pytest.mark.parametrize(
+    ("answer", "context"),
+    [
+        # CONTEXT: "김민수는 1932년에 부산에서 태어났다."; 부산 starts at 12.
+        ({"text": " 부산", "answer_start": 11}, CONTEXT),
+        ({"text": "부산 ", "answer_start": 12}, CONTEXT),
+        ({"text": "\u3000부산\n", "answer_start": 11}, CONTEXT),
+        # A start counted without the space: the nearest 부산 to 12, not the
+        # later one.
+        ({"text": " 부산", "answer_start": 12}, CONTEXT + " 부산은 항구다."),
+    ],
+)
+def test_spaces_around_an_answer_are_left_out_of_it(answer, context):
+    raw = document(answer)
+    raw["data"][0]["paragraphs"][0]["context"] = context
+
+    examples, report = check_split(raw, "raw_train", "error")
+
+    assert examples["answers"] == [{"text": ["부산"], "answer_start": [12]}]
+    assert report["repaired_answer_starts"] == 1
+
+
 @pytest.mark.parametrize("start", ["①", "²", "١٢"])
 def test_digits_that_are_not_ascii_are_refused_with_the_record(start):
     with pytest.raises(MalformedRecordsError) as error:

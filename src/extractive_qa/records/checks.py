@@ -70,13 +70,20 @@ def _check_answers(
     for i, (text, start) in enumerate(zip(texts, starts, strict=True)):
         if not text.strip():
             return "an answer text is empty", "an answer text is empty"
-        if context[start : start + len(text)] == text:
+        # Spaces around an answer would put the neighbouring words' tokens in
+        # its label: the answer is the text between them.
+        trimmed = texts[i] = text.strip()
+        start += len(text) - len(text.lstrip())
+        if context[start : start + len(trimmed)] == trimmed:
+            if trimmed != text:
+                starts[i] = start
+                check.repaired += 1
             continue
-        nearest = nearest_occurrence(context, text, start)
+        nearest = nearest_occurrence(context, trimmed, start)
         if nearest is None:
             return (
                 "answer not in context",
-                f"answer {text[:40]!r} does not occur in the context",
+                f"answer {trimmed[:40]!r} does not occur in the context",
             )
         starts[i] = nearest
         check.repaired += 1
