@@ -79,15 +79,17 @@ def test_without_a_log_file_the_variable_is_named(monkeypatch):
     ]
 
 
-def test_traceback_is_printed_when_asked(monkeypatch):
+def test_traceback_is_printed_when_asked_and_kept_as_well(monkeypatch, tmp_path):
     monkeypatch.setenv(TRACEBACK_ENV, "1")
     stream = io.StringIO()
+    log_file = tmp_path / "failures.log"
 
-    report_failure(raised("boom"), None, stream)
+    report_failure(raised("boom"), None, stream, log_file)
 
     text = stream.getvalue()
     assert "Traceback (most recent call last)" in text
     assert text.strip().splitlines()[-2:] == ["Run failed: ValueError", "boom"]
+    assert "Traceback (most recent call last)" in log_file.read_text()
 
 
 def test_rich_console_on_a_pipe_becomes_plain_lines():

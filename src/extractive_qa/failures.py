@@ -104,15 +104,15 @@ def report_failure(
     """Keep the traceback (``log_file``, debug log), then print the cause."""
     stream = stream or sys.stderr
     logger.debug("run failed%s", f" in node {node}" if node else "", exc_info=error)
+    try:
+        if log_file is not None:
+            write_traceback(error, node, log_file)
+    except OSError:
+        log_file = None
     lines = []
     if traceback_wanted():
         lines.append("".join(traceback.format_exception(error)).rstrip())
     else:
-        try:
-            if log_file is not None:
-                write_traceback(error, node, log_file)
-        except OSError:
-            log_file = None
         lines.append(
             f"The full traceback is in {log_file}; {TRACEBACK_ENV}=1 prints it."
             if log_file is not None
