@@ -119,7 +119,7 @@ def status(metadata: Any, env: str | None, params: dict[str, Any]) -> None:
     from kedro.framework.project import pipelines
     from kedro.framework.session import KedroSession
 
-    from extractive_qa.parameter_checks import parameter_problems
+    from extractive_qa.parameter_checks import SettingsError, parameter_problems
     from extractive_qa.run_lock import root_lock
     from extractive_qa.storage_root import StorageRootError
 
@@ -127,7 +127,10 @@ def status(metadata: Any, env: str | None, params: dict[str, Any]) -> None:
     with KedroSession.create(
         project_path=metadata.project_path, env=env, runtime_params=params
     ) as session:
-        context = session.load_context()
+        try:
+            context = session.load_context()
+        except SettingsError as error:  # the storage root, checked first
+            raise click.ClickException(str(error)) from None
         catalog = context.catalog
         problems = parameter_problems(context.params)
         if problems:

@@ -314,6 +314,15 @@ class ParameterCheck:
     checkpoint when the run loads one."""
 
     @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        """The storage root first: the catalog is built from it, and a URL
+        it cannot use fails there with fsspec's bare "Protocol not known"."""
+        storage = context.params.get("storage")
+        problem = storage_url_problem(str(storage)) if storage else None
+        if problem is not None:
+            raise settings_error([f"storage: {str(storage)!r}: {problem}"])
+
+    @hook_impl
     def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
         parameters = catalog.load("parameters")
         check_parameters(parameters)

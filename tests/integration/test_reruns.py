@@ -149,7 +149,7 @@ def test_status_with_invalid_parameters_names_them_and_lists_no_entry(
         project,
         subprocess_env,
         "status",
-        "--params=training.learning_rate=-1,storage=s3://bucket/run/",
+        "--params=training.learning_rate=-1,postprocessing.n_best_size=0",
     )
 
     assert done.returncode == 1
@@ -157,8 +157,23 @@ def test_status_with_invalid_parameters_names_them_and_lists_no_entry(
     assert "- training.learning_rate = -1: Input should be greater than 0" in (
         done.stderr
     )
-    assert "- storage: 's3://bucket/run/': drop the trailing '/'" in done.stderr
+    assert "- postprocessing.n_best_size = 0: " in done.stderr
     assert not re.search(r"\b(fresh|stale|missing)\b", done.stdout)
+
+
+@pytest.mark.parametrize("command", ["run", "status"])
+def test_a_storage_url_fsspec_cannot_use_is_named_before_the_catalog(
+    project, subprocess_env, command
+):
+    done = kedro(project, subprocess_env, command, "--params=storage=S3://b/run1")
+
+    assert done.returncode == 1
+    assert (
+        "- storage: 'S3://b/run1': protocols are lower case; write 's3://b/run1'"
+        in done.stderr
+    )
+    assert "Protocol not known" not in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_settings_that_only_change_speed_leave_everything_fresh(
