@@ -133,6 +133,45 @@ def test_a_node_whose_input_was_never_made_names_the_node_that_makes_it(tmp_path
     assert not (tmp_path / "result.json").exists()
 
 
+def test_on_a_shared_storage_url_a_missing_input_names_its_stage(tmp_path):
+    """Where the stages run on separate machines, the fix is the stage that
+    makes the input, not nodes that would run its work on this machine."""
+    (tmp_path / "raw.json").write_text(json.dumps({"a": 1.25}))
+    staged = Pipeline(
+        [
+            node(
+                double, ["raw", "params:scale"], "middle", name="double", tags=["train"]
+            ),
+            node(
+                total,
+                ["middle", "params:rounding"],
+                "result",
+                name="total",
+                tags=["report"],
+            ),
+        ]
+    )
+    registered = {
+        "__default__": staged,
+        "train": staged.only_nodes_with_tags("train"),
+        "report": staged.only_nodes_with_tags("report"),
+    }
+    data = catalog(tmp_path)
+    data["parameters"] = MemoryDataset({"storage": f"file://{tmp_path}"})
+    hooks = StampHooks(pipelines=registered)
+    manager = _create_hook_manager()
+    manager.register(hooks)
+    hooks.before_pipeline_run(pipeline=registered["report"], catalog=data)
+
+    with pytest.raises(MissingInputError) as error:
+        SequentialRunner().run(registered["report"], data, manager)
+
+    message = str(error.value)
+    assert "total would read it, so it did not run" in message
+    assert "on the train machine:\n    kedro run --pipelines=train\n" in message
+    assert "--to-nodes" not in message
+
+
 def make_table(scale: dict) -> datasets.Dataset:
     return datasets.Dataset.from_dict({"a": [scale["factor"]] * 2})
 

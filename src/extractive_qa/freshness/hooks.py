@@ -86,7 +86,8 @@ class StampHooks:
         protocol = getattr(dataset, "_protocol", "file")
         if protocol not in ("file", None):
             where = f"{protocol}://{where}"
-        raise MissingInputError(missing_message(node, entry, where))
+        stage = self._stages.get(str(entry.rebuild_from))
+        raise MissingInputError(missing_message(node, entry, where, stage))
 
     @hook_impl
     def before_node_run(self, node: Node) -> None:

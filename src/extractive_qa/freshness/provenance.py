@@ -206,13 +206,20 @@ class MissingInputError(ValueError):
     """A node's persisted input was never made on this storage."""
 
 
-def missing_message(node: Node, missing: EntryState, where: str) -> str:
-    """Why ``node`` will not run without ``missing``, and what to run first."""
+def missing_message(
+    node: Node, missing: EntryState, where: str, stage: str | None = None
+) -> str:
+    """Why ``node`` will not run without ``missing``, and what to run first:
+    the nodes up to the one that makes it or, where the stages run on
+    separate machines, the ``stage`` that makes it, on its machine."""
+    if stage:
+        make = f"on the {stage} machine:\n    kedro run --pipelines={stage}\n"
+    else:
+        make = f"\n    kedro run --to-nodes={missing.rebuild_from}\n"
     return (
         f"{missing.name} has not been made on this storage ({where}).\n"
         f"{node.name} would read it, so it did not run. "
-        "Make it first (with this run's --env and --params):\n"
-        f"    kedro run --to-nodes={missing.rebuild_from}\n"
+        f"Make it first (with this run's --env and --params){make}"
         "or point --params=storage=... at the storage that holds it. "
         "`kedro status` lists every entry."
     )
