@@ -97,6 +97,40 @@ def test_flat_table_row_is_named_by_position_and_id():
         to_examples(table, "raw_train")
 
 
+def test_a_csv_whose_reader_dropped_an_answer_text_is_named(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text(
+        "id,question,context,answer_text,answer_start\n"
+        "q1,무엇?,값은 None 이다.,None,3\n"
+        "q2,무엇?,값은 없다.,,\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(MalformedRecordsError) as error:
+        to_examples(pd.read_csv(path), "raw_train")
+    assert "row 0 (id 'q1'): answer_start is " in str(error.value)
+    assert "answer_text is empty" in str(error.value)
+    assert "keep_default_na: false" in str(error.value)
+
+    examples = to_examples(pd.read_csv(path, keep_default_na=False), "raw_train")
+    assert examples["answers"] == [
+        {"text": ["None"], "answer_start": [3]},
+        {"text": [], "answer_start": []},
+    ]
+
+
+def test_a_column_of_numeric_answers_is_read_as_text(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text(
+        "id,question,context,answer_text,answer_start\nq1,몇?,답은 284 이다.,284,3\n",
+        encoding="utf-8",
+    )
+
+    examples = to_examples(pd.read_csv(path), "raw_train")
+
+    assert examples["answers"] == [{"text": ["284"], "answer_start": [3]}]
+
+
 def nested(article) -> dict:
     return {"data": [document(GOOD)["data"][0], article]}
 

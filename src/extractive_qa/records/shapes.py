@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 import datasets
+import numpy as np
 import pandas as pd
 
 from extractive_qa.records.fields import (
@@ -241,11 +242,21 @@ def _answers_from_row(row: pd.Series) -> dict[str, list]:
         return answer_lists(
             [{"text": t, "answer_start": s} for t, s in zip(texts, starts, strict=True)]
         )
-    if pd.notna(row["answer_text"]):
-        return answer_lists(
-            [{"text": row["answer_text"], "answer_start": row["answer_start"]}]
+    text, start = row["answer_text"], row.get("answer_start")
+    blank = pd.isna(text) or (isinstance(text, str) and not text.strip())
+    if blank and start is not None and pd.notna(start) and str(start).strip():
+        raise Malformed(
+            "answer_start without answer_text",
+            f"answer_start is {start!r} but answer_text is empty; give the text, "
+            "or leave both empty for no answer (a CSV reader turns 'None', 'NA' "
+            "or 'null' into empty cells unless told not to: keep_default_na: "
+            "false in the entry's load_args)",
         )
-    return {"text": [], "answer_start": []}
+    if blank:
+        return {"text": [], "answer_start": []}
+    if isinstance(text, int | np.integer) and not isinstance(text, bool):
+        text = str(text)  # a column of answers that are all numbers
+    return answer_lists([{"text": text, "answer_start": start}])
 
 
 def _rows_from_table(table: pd.DataFrame) -> tuple[list[dict], list[Problem]]:
