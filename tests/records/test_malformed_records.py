@@ -131,6 +131,50 @@ def test_a_column_of_numeric_answers_is_read_as_text(tmp_path):
     assert examples["answers"] == [{"text": ["284"], "answer_start": [3]}]
 
 
+def test_a_flat_data_list_as_datasets_writes_it_is_read_like_a_table():
+    flat = {
+        "data": [
+            {
+                "id": "q1",
+                "title": "김민수",
+                "context": CONTEXT,
+                "question": "어디?",
+                "answers": {"text": ["부산"], "answer_start": [12]},
+            }
+        ]
+    }
+
+    examples = to_examples(flat, "raw_train")
+
+    assert examples["id"] == ["q1"]
+    assert examples["answers"] == [{"text": ["부산"], "answer_start": [12]}]
+
+
+@pytest.mark.parametrize(
+    ("qa", "detail"),
+    [
+        ({"answers": {}}, "answers is {}, not a list of answers"),
+        ({"answers": ""}, "answers is '', not a list of answers"),
+        ({"is_impossible": "true"}, "is_impossible is 'true'; write true or false"),
+    ],
+)
+def test_answers_and_is_impossible_of_the_wrong_kind_are_named(qa, detail):
+    raw = document(GOOD)
+    raw["data"][0]["paragraphs"][0]["qas"][0].update(qa)
+
+    with pytest.raises(MalformedRecordsError) as error:
+        to_examples(raw, "raw_train")
+
+    assert detail in str(error.value)
+
+
+def test_a_null_title_is_empty_not_none():
+    raw = document(GOOD)
+    raw["data"][0]["title"] = None
+
+    assert to_examples(raw, "raw_train")["title"] == [""]
+
+
 def nested(article) -> dict:
     return {"data": [document(GOOD)["data"][0], article]}
 

@@ -188,7 +188,14 @@ def _rows_from_squad_json(document: dict[str, Any]) -> tuple[list[dict], list[Pr
                     problems.append(problem)
                     continue
                 try:
-                    answers = qa.get("answers") or []
+                    answers = qa.get("answers")
+                    answers = [] if answers is None else answers
+                    impossible = qa.get("is_impossible")
+                    if impossible is not None and not isinstance(impossible, bool):
+                        raise Malformed(
+                            "is_impossible not true or false",
+                            f"is_impossible is {impossible!r}; write true or false",
+                        )
                     if not isinstance(answers, list):
                         raise Malformed(
                             "answers not a list",
@@ -204,7 +211,7 @@ def _rows_from_squad_json(document: dict[str, Any]) -> tuple[list[dict], list[Pr
                     rows.append(
                         {
                             "id": cell_text(qa.get("id")),
-                            "title": str(article.get("title", "")),
+                            "title": str(article.get("title") or ""),
                             "context": text_field(paragraph, "context"),
                             "question": text_field(qa, "question"),
                             "answers": answer_lists(answers),
@@ -280,6 +287,16 @@ def _rows_from_table(table: pd.DataFrame) -> tuple[list[dict], list[Problem]]:
     return rows, problems
 
 
+def _is_flat(data: Any) -> bool:
+    """Whether ``data`` is a list of question records rather than articles."""
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and all(isinstance(r, dict) and "paragraphs" not in r for r in data)
+        and all("question" in r and "context" in r for r in data)
+    )
+
+
 def read_records(raw: Any, source: str) -> tuple[datasets.Dataset, list[Problem]]:
     """One source in any accepted shape -> the examples that could be read, with
     the squad_kor_v1 schema, and the records that could not, with why."""
@@ -290,7 +307,11 @@ def read_records(raw: Any, source: str) -> tuple[datasets.Dataset, list[Problem]
         if "title" not in raw.column_names:
             raw = raw.add_column("title", [""] * len(raw))
         return raw.select_columns(list(EXAMPLE_FEATURES)).cast(EXAMPLE_FEATURES), []
-    if isinstance(raw, dict):
+    if isinstance(raw, dict) and _is_flat(raw.get("data")):
+        # {"data": [{"id", "question", "context", "answers"}, ...]}, as
+        # datasets' to_json writes a split under a field.
+        rows, problems = _rows_from_table(pd.DataFrame(raw["data"]))
+    elif isinstance(raw, dict):
         rows, problems = _rows_from_squad_json(raw)
     else:
         rows, problems = _rows_from_table(raw)
