@@ -62,6 +62,28 @@ def test_truncated_file_names_line_and_column(tmp_path):
     assert str(path) in str(e.value)
 
 
+def test_json_lines_are_named_with_the_conversion(tmp_path):
+    records = [
+        {
+            "id": f"q{i}",
+            "context": "부산",
+            "question": "어디?",
+            "answers": {"text": ["부산"], "answer_start": [0]},
+        }
+        for i in range(2)
+    ]
+    path = tmp_path / "validation.json"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+
+    with pytest.raises(MalformedSourceError) as error:
+        SquadJSONDataset(filepath=str(path)).load()
+
+    assert str(error.value).startswith(
+        f"{path}: JSON Lines (a record per line; line 2 starts another)"
+    )
+    assert "jq -s '{data: .}'" in str(error.value)
+
+
 @pytest.mark.parametrize("document", [{"version": "1", "articles": []}, [1, 2]])
 def test_document_without_data_list_names_the_file(tmp_path, document):
     path = tmp_path / "other.json"

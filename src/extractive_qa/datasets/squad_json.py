@@ -44,6 +44,14 @@ def parse_squad_json(content: bytes, filepath: str) -> dict[str, Any]:
         with cycle_collector_paused():
             document = json.loads(text)
     except json.JSONDecodeError as error:
+        if error.msg == "Extra data" and error.colno == 1:
+            # One whole object per line: JSON Lines, not one document.
+            raise MalformedSourceError(
+                f"{filepath}: JSON Lines (a record per line; line {error.lineno} "
+                "starts another), not one SQuAD/KorQuAD JSON document. Make it "
+                "one, a 'data' list of the records: jq -s '{data: .}' FILE > "
+                "FILE.json, and point the catalog at that."
+            ) from None
         raise MalformedSourceError(
             f"{filepath}: not valid JSON at line {error.lineno}, column "
             f"{error.colno}: {error.msg}. Check the file is complete (not cut "
