@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+from types import SimpleNamespace
 
 import fsspec
 import pytest
@@ -241,3 +242,23 @@ def test_the_next_run_of_a_process_whose_run_was_interrupted_takes_the_lock(
     assert second != first
     hook.after_pipeline_run()
     assert not (tmp_path / LOCK_NAME).exists()
+
+
+def test_a_relative_storage_root_is_taken_in_the_project_not_the_working_directory(
+    tmp_path, monkeypatch
+):
+    """A session created for a project elsewhere (a notebook, a test) locks
+    that project's folder, where its catalog writes."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    catalog = DataCatalog({"parameters": MemoryDataset({"storage": "data"})})
+    hook = StorageLock()
+    hook.after_context_created(context=SimpleNamespace(project_path=project))
+
+    hook.before_pipeline_run(pipeline=Pipeline([]), catalog=catalog)
+
+    assert (project / "data" / LOCK_NAME).is_file()
+    assert not (elsewhere / "data").exists()
+    hook.after_pipeline_run()
+    assert not (project / "data" / LOCK_NAME).exists()

@@ -142,7 +142,8 @@ def status(metadata: Any, env: str | None, params: dict[str, Any]) -> None:
             )
         default = pipelines["__default__"]
         try:
-            root_lock(catalog, sorted(default.datasets())).check_root()
+            project = Path(metadata.project_path)
+            root_lock(catalog, sorted(default.datasets()), project).check_root()
         except StorageRootError as error:
             raise click.ClickException(str(error)) from None
         provenance = Provenance(catalog, pipelines.values())

@@ -26,6 +26,7 @@ import socket
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import fsspec
@@ -238,11 +239,15 @@ def storage_filesystem(root: str, catalog: Any, names: Any) -> Any:
     return None
 
 
-def root_lock(catalog: Any, names: Any) -> RunLock:
+def root_lock(catalog: Any, names: Any, project: Path | None = None) -> RunLock:
     """The lock of the run's storage root (``--params=storage=...``), on the
-    filesystem of the catalog entries ``names`` under it."""
+    filesystem of the catalog entries ``names`` under it. A relative folder is
+    taken in ``project``, as Kedro takes the catalog's relative paths, not in
+    the working directory."""
     parameters = catalog.load("parameters") if "parameters" in catalog else {}
     root = str(parameters.get("storage") or DEFAULT_ROOT)
+    if project is not None and "://" not in root and not Path(root).is_absolute():
+        root = str(project / root)
     return RunLock.for_root(root, storage_filesystem(root, catalog, names))
 
 
@@ -252,6 +257,11 @@ class StorageLock:
 
     def __init__(self) -> None:
         self._lock: RunLock | None = None
+        self._project: Path | None = None
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        self._project = Path(context.project_path)
 
     @hook_impl
     def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
@@ -260,7 +270,7 @@ class StorageLock:
         # A run of this process that was interrupted (Ctrl-C in a notebook)
         # still holds its lock: Kedro called no hook to release it.
         self._release()
-        lock = root_lock(catalog, sorted(pipeline.datasets()))
+        lock = root_lock(catalog, sorted(pipeline.datasets()), self._project)
         lock.acquire()
         self._lock = lock
         # Kedro calls no hook when a run is interrupted (Ctrl-C) or when a

@@ -174,6 +174,7 @@ def test_hf_dataset_without_title_gets_empty_titles(tmp_path):
 def test_table_row_without_answer_text_has_no_answers():
     table = pd.DataFrame(ROWS)
     table.loc[2, "answer_text"] = None
+    table.loc[2, "answer_start"] = None
 
     examples = to_examples(table, "raw_train")
 
