@@ -89,7 +89,8 @@ def test_custom_code_is_named_unless_trusted(checkpoint):
 
     assert "config.json names custom code (auto_map: " in message
     assert "['AutoModelForQuestionAnswering']" in message
-    assert "model.trust_remote_code: true" in message
+    assert "model.trust_remote_code: true in the run's parameters" in message
+    assert "the answer command and the served model load built-in classes" in message
     check_model_source(
         {"model": {"checkpoint": str(checkpoint), "trust_remote_code": True}}
     )

@@ -153,8 +153,10 @@ def _remote_code_problem(folder: Path) -> ModelSourceError | None:
         f"{sorted(config['auto_map'])}), which is ignored unless "
         "model.trust_remote_code is true: the built-in class for model_type "
         f"{config.get('model_type')!r} would be loaded instead. Set "
-        "model.trust_remote_code: true if you trust the code in that folder, or "
-        "remove auto_map from its config.json to use the built-in class."
+        "model.trust_remote_code: true in the run's parameters if you trust the "
+        "code in that folder (the answer command and the served model load "
+        "built-in classes only), or remove auto_map from its config.json to use "
+        "the built-in class."
     )
 
 
