@@ -119,7 +119,11 @@ def status(metadata: Any, env: str | None, params: dict[str, Any]) -> None:
     from kedro.framework.project import pipelines
     from kedro.framework.session import KedroSession
 
-    from extractive_qa.parameter_checks import SettingsError, parameter_problems
+    from extractive_qa.parameter_checks import (
+        SettingsError,
+        parameter_problems,
+        settings_error,
+    )
     from extractive_qa.run_lock import root_lock
     from extractive_qa.storage_root import StorageRootError
 
@@ -134,12 +138,8 @@ def status(metadata: Any, env: str | None, params: dict[str, Any]) -> None:
         catalog = context.catalog
         problems = parameter_problems(context.params)
         if problems:
-            listed = "\n".join(f"- {problem}" for problem in problems)
-            raise click.ClickException(
-                "the parameters are not valid, so no entry is compared with "
-                f"them:\n{listed}\nFix them in conf/<env>/parameters*.yml or in "
-                "this command's --params."
-            )
+            lead = "the parameters are not valid, so no entry is compared with them"
+            raise click.ClickException(str(settings_error(problems, lead)))
         default = pipelines["__default__"]
         try:
             project = Path(metadata.project_path)

@@ -215,11 +215,13 @@ def _problem(error: dict[str, Any]) -> str:
     return line
 
 
-def settings_error(problems: list[str]) -> SettingsError:
-    """One ``SettingsError`` listing ``problems``, one line each."""
+def settings_error(
+    problems: list[str], lead: str = "The run's parameters are not valid; no node ran"
+) -> SettingsError:
+    """One ``SettingsError`` listing ``problems``, one line each, after ``lead``."""
     listed = "\n".join(f"- {problem}" for problem in problems)
     return SettingsError(
-        f"The run's parameters are not valid; no node ran:\n{listed}\n"
+        f"{lead}:\n{listed}\n"
         "Fix them in conf/<env>/parameters*.yml or in this command's --params."
     )
 
@@ -317,10 +319,9 @@ class ParameterCheck:
     def after_context_created(self, context: Any) -> None:
         """The storage root first: the catalog is built from it, and a URL
         it cannot use fails there with fsspec's bare "Protocol not known"."""
-        storage = context.params.get("storage")
-        problem = storage_url_problem(str(storage)) if storage else None
-        if problem is not None:
-            raise settings_error([f"storage: {str(storage)!r}: {problem}"])
+        problems = parameter_problems({"storage": context.params.get("storage")})
+        if problems:
+            raise settings_error(problems)
 
     @hook_impl
     def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:

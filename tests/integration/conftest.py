@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,6 +56,20 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
         for path in folder.rglob("*")
         if path.is_file()
     }
+
+
+def project_command(
+    project: Path, env: dict, *arguments: str, timeout: int = 600
+) -> subprocess.CompletedProcess:
+    """``python -m <arguments>`` run in ``project``, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", *arguments],
+        cwd=project,
+        env=env,
+        timeout=timeout,
+        capture_output=True,
+        text=True,
+    )
 
 
 def copy_project(root: Path) -> Path:

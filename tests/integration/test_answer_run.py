@@ -17,7 +17,7 @@ from kedro.framework.startup import bootstrap_project
 
 from extractive_qa.pipeline_registry import register_pipelines
 
-from .conftest import copy_project
+from .conftest import copy_project, project_command
 
 QUESTIONS = "data/01_raw/questions.jsonl"
 ANSWERS = "data/07_model_output/answers.jsonl"
@@ -25,14 +25,7 @@ MODEL = "data/06_models/fine_tuned_model"
 
 
 def kedro(project: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kedro", "run", *args],
-        cwd=project,
-        env=env,
-        timeout=300,
-        capture_output=True,
-        text=True,
-    )
+    return project_command(project, env, "kedro", "run", *args, timeout=300)
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -440,14 +433,11 @@ def test_without_answer_it_runs_the_pipeline_as_kedro_run(
     subprocess_env: dict, tmp_path: Path
 ):
     project = copy_project(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-m", "extractive_qa", "--env", "reduced"]
-        + ["--params=training.learning_rate=-1"],
-        cwd=project,
-        env=subprocess_env,
+    done = project_command(
+        project,
+        subprocess_env,
+        *("extractive_qa", "--env", "reduced", "--params=training.learning_rate=-1"),
         timeout=300,
-        capture_output=True,
-        text=True,
     )
 
     assert done.returncode == 1

@@ -20,7 +20,7 @@ from kedro.framework.startup import bootstrap_project
 
 from extractive_qa.pipeline_registry import register_pipelines
 
-from .conftest import copy_project, snapshot
+from .conftest import copy_project, project_command, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -40,13 +40,8 @@ def project(tmp_path_factory) -> Path:
 def kedro(
     project: Path, env: dict, command: str, *arguments: str
 ) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kedro", command, "--env", "reduced", *arguments],
-        cwd=project,
-        env=env,
-        timeout=600,
-        capture_output=True,
-        text=True,
+    return project_command(
+        project, env, "kedro", command, "--env", "reduced", *arguments
     )
 
 

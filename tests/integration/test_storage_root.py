@@ -4,9 +4,6 @@ the setting and the fix, and the lock names its s3:// URL."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import s3fs
 from kedro.io import DataCatalog, MemoryDataset
@@ -16,7 +13,7 @@ from extractive_qa.datasets import TokenizerDataset
 from extractive_qa.run_lock import LOCK_NAME, RunLock, RunLockedError, StorageLock
 from extractive_qa.storage_root import StorageRootError
 
-from .conftest import S3_KEYS, copy_project
+from .conftest import S3_KEYS, copy_project, project_command
 from .servers import free_port
 
 BUCKET = "root-checks"
@@ -76,14 +73,17 @@ def test_a_run_on_a_missing_bucket_stops_before_any_node(s3_endpoint, bucket):
 
 def test_status_on_a_missing_bucket_names_it(bucket, aws_env, tmp_path):
     project = copy_project(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-m", "kedro", "status", "--env", "reduced"]
-        + ["--params=storage=s3://status-typo/run1"],
-        cwd=project,
-        env=aws_env,
+    done = project_command(
+        project,
+        aws_env,
+        *(
+            "kedro",
+            "status",
+            "--env",
+            "reduced",
+            "--params=storage=s3://status-typo/run1",
+        ),
         timeout=300,
-        capture_output=True,
-        text=True,
     )
 
     assert done.returncode == 1, done.stdout[-2000:]

@@ -21,6 +21,7 @@ import yaml
 from extractive_qa.run_lock import RunLock, RunLockedError
 
 from ..test_run_lock import Overtaken
+from .conftest import project_command
 from .servers import kill_at_line
 
 pytestmark = pytest.mark.slow
@@ -75,13 +76,8 @@ def new_machine(root: Path, reduced_project: Path) -> Path:
 def kedro_run(
     machine: Path, env: dict, *args: str, command: str = "run"
 ) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kedro", command, "--env", "reduced", *args],
-        cwd=machine,
-        env=env,
-        timeout=540,
-        capture_output=True,
-        text=True,
+    return project_command(
+        machine, env, "kedro", command, "--env", "reduced", *args, timeout=540
     )
 
 
