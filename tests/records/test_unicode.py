@@ -113,6 +113,54 @@ def test_zero_width_characters_go_from_context_question_and_answer_alike():
     assert report["repaired_answer_starts"] == 0
 
 
+def test_no_break_and_ideographic_spaces_match_plain_ones():
+    # Contexts copied from web pages hold no-break spaces, and Korean or
+    # Japanese text ideographic ones, where the answer was typed with a plain
+    # space (or the other way round).
+    contexts = [
+        "김민수는 대한민국\u00a0서울특별시에서 태어났다.",
+        "김민수는 대한민국\u3000서울특별시에서 태어났다.",
+        "김민수는 대한민국 서울특별시에서 태어났다.",
+    ]
+    answer_texts = [
+        "대한민국 서울특별시",
+        "대한민국 서울특별시",
+        "대한민국\u00a0서울특별시",
+    ]
+    raw = {
+        "data": [
+            {
+                "title": "김민수",
+                "paragraphs": [
+                    {
+                        "context": context,
+                        "qas": [
+                            {
+                                "id": f"q{index}",
+                                "question": "어디에서\u3000태어났는가?",
+                                "answers": [{"text": text, "answer_start": 5}],
+                            }
+                        ],
+                    }
+                ],
+            }
+            for index, (context, text) in enumerate(zip(contexts, answer_texts))
+        ]
+    }
+
+    examples, report = check_split(raw, "raw_train", "error")
+
+    for record in examples.to_list():
+        assert record["context"] == "김민수는 대한민국 서울특별시에서 태어났다."
+        assert record["question"] == "어디에서 태어났는가?"
+        assert record["answers"] == {
+            "text": ["대한민국 서울특별시"],
+            "answer_start": [5],
+        }
+    assert report["normalised_records"] == 3
+    assert report["repaired_answer_starts"] == 0
+
+
 def test_clean_start_maps_positions_past_removed_characters():
     context = f"가{ZWSP}나다"
     assert clean_text(context) == "가나다"
@@ -151,6 +199,9 @@ def test_cleaning_with_offsets_gives_what_clean_text_gives():
         "\u0f73",  # ccc 0, yet decomposes into two combining marks
         "\u0b47",
         "\u0b3e",  # with 0b47: two starters that compose
+        "\u00a0",  # no-break space
+        "\u2000",  # en quad, NFC turns it into the en space
+        "\u3000",  # ideographic space
     ]
     rng = random.Random(0)
     for _ in range(20_000):

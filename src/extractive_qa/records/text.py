@@ -1,36 +1,49 @@
-"""One form for every text: Unicode NFC without zero-width characters.
+"""One form for every text: Unicode NFC without zero-width characters, with
+plain spaces.
 
 Files written on macOS often hold Hangul decomposed into jamo (NFD), while the
 answers typed next to them are composed (NFC); the two never match character
 for character. Zero-width spaces and joiners copied from web pages break
-matches the same way. Contexts, questions and answers all go through
-``clean_text``, and every answer start is carried over to the cleaned context.
+matches the same way, and so do no-break and ideographic spaces in a context
+whose answer was typed with a plain one. Contexts, questions and answers all go
+through ``clean_text``, and every answer start is carried over to the cleaned
+context.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
 # Zero-width space, non-joiner, joiner, word joiner and the byte-order mark
 # used as a zero-width no-break space.
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
-_DROP_ZERO_WIDTH = dict.fromkeys(map(ord, ZERO_WIDTH))
+# Every other space separator (Unicode category Zs): no-break, Ogham, the
+# en/em/thin/hair family, narrow no-break, medium mathematical, ideographic.
+# Each becomes one plain space, so positions do not move.
+SPACES = (
+    "\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
+)
+_TRANSLATION = {
+    **dict.fromkeys(map(ord, ZERO_WIDTH)),
+    **dict.fromkeys(map(ord, SPACES), " "),
+}
+_UNCLEAN = re.compile(f"[{ZERO_WIDTH}{SPACES}]")
 
 
 def is_clean(text: str) -> bool:
     """Whether ``clean_text`` would leave ``text`` as it is."""
-    return unicodedata.is_normalized("NFC", text) and not any(
-        mark in text for mark in ZERO_WIDTH
-    )
+    return unicodedata.is_normalized("NFC", text) and _UNCLEAN.search(text) is None
 
 
 def clean_text(text: str) -> str:
-    """``text`` without zero-width characters, in NFC (removed first, so that a
-    zero-width character between two jamo does not keep them apart)."""
+    """``text`` without zero-width characters, with plain spaces, in NFC
+    (removed and replaced first, so that a zero-width character between two
+    jamo does not keep them apart)."""
     if is_clean(text):
         return text
-    return unicodedata.normalize("NFC", text.translate(_DROP_ZERO_WIDTH))
+    return unicodedata.normalize("NFC", text.translate(_TRANSLATION))
 
 
 def clean_start(context: str, start: int) -> int:
@@ -42,8 +55,8 @@ def clean_start(context: str, start: int) -> int:
 class CleanedText:
     """``clean_text(raw)`` with, for each of its characters, where the raw
     characters it was made from start and end (a composed syllable comes from
-    its jamo; zero-width characters make nothing). ``starts`` and ``ends`` are
-    None when ``raw`` was clean already."""
+    its jamo; zero-width characters make nothing; any space makes a plain one).
+    ``starts`` and ``ends`` are None when ``raw`` was clean already."""
 
     raw: str
     text: str
@@ -80,6 +93,8 @@ def clean_with_offsets(raw: str) -> CleanedText:
     for index, char in enumerate(raw):
         if char in ZERO_WIDTH:
             continue
+        if char in SPACES:
+            char = " "
         if runs and _joins(runs[-1][2], char):
             runs[-1][1] = index + 1
             runs[-1][2] += char
