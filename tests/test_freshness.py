@@ -118,6 +118,25 @@ def test_a_change_upstream_makes_everything_after_it_stale(made):
     assert provenance.state("result").rebuild_from == "double"
 
 
+def test_an_input_rebuilt_since_with_other_settings_is_not_said_to_be_what_was_read(
+    made,
+):
+    """``result`` read the middle of factor 2; middle alone was then made again
+    with factor 5. Checked with factor 3, both are stale, and the reason given
+    for result must not be factor 5, which it never read."""
+    run(made, pipeline=PIPELINE.only_nodes("double"), factor=5)
+
+    provenance = Provenance(catalog(made, factor=3), [PIPELINE])
+
+    assert provenance.state("middle").why == "made with scale.factor: 5 -> 3"
+    result = provenance.state("result")
+    assert result.why == "made from an earlier middle (since rebuilt, and stale too)"
+    assert result.rebuild_from == "double"
+    rebuilt = Provenance(catalog(made, factor=5), [PIPELINE]).state("result")
+    assert rebuilt.why == "made from an earlier middle (since rebuilt)"
+    assert rebuilt.rebuild_from == "total"
+
+
 def test_a_node_whose_input_was_never_made_names_the_node_that_makes_it(tmp_path):
     (tmp_path / "raw.json").write_text(json.dumps({"a": 1.25}))
 

@@ -193,6 +193,13 @@ class Provenance:
                 return f"made from {input_name}, which has no stamp", None
             if upstream.digest == digest:
                 return f"made from an earlier {input_name} (since rebuilt)", None
+            if upstream.digest != recorded.inputs.get(input_name):
+                # The input was made again since, with what is stale now: how
+                # it differs tells nothing about the one this entry read.
+                return (
+                    f"made from an earlier {input_name} (since rebuilt, and stale too)",
+                    None,
+                )
             return "", (input_name, upstream)
         return "made from other inputs", None
 
