@@ -7,6 +7,7 @@ one; options, help and behaviour are Kedro's own (``kedro run --help``).
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -116,6 +117,18 @@ def status(metadata: Any, env: str | None, params: dict[str, Any]) -> None:
     """Every persisted entry of the default pipeline: fresh, stale (why, and
     the command that rebuilds it) or missing, against the configuration of
     --env and --params."""
+    plain_console_when_piped()
+    # The table is the output: Kedro's INFO lines about loading parameters
+    # and hooks would bury it. Warnings still show.
+    logging.disable(logging.INFO)
+    try:
+        lines = _status_lines(metadata, env, params)
+    finally:
+        logging.disable(logging.NOTSET)
+    click.echo("\n".join(lines))
+
+
+def _status_lines(metadata: Any, env: str | None, params: dict[str, Any]) -> list[str]:
     from kedro.framework.project import pipelines
     from kedro.framework.session import KedroSession
 
@@ -127,7 +140,6 @@ def status(metadata: Any, env: str | None, params: dict[str, Any]) -> None:
     from extractive_qa.run_lock import root_lock
     from extractive_qa.storage_root import StorageRootError
 
-    plain_console_when_piped()
     with KedroSession.create(
         project_path=metadata.project_path, env=env, runtime_params=params
     ) as session:
@@ -152,7 +164,7 @@ def status(metadata: Any, env: str | None, params: dict[str, Any]) -> None:
         ]
         shared = "://" in str(context.params.get("storage") or "")
         stages = node_stages(pipelines) if shared else {}
-    click.echo("\n".join(status_lines(entries, stages)))
+    return status_lines(entries, stages)
 
 
 status.params.extend([_option("env"), _option("params")])

@@ -72,6 +72,9 @@ def status_of(project: Path, env: dict, *arguments: str) -> dict[str, str]:
 
 def test_status_after_a_whole_run_is_all_fresh(project, subprocess_env):
     states = status_of(project, subprocess_env)
+    # The table is not buried under Kedro's INFO lines.
+    done = kedro(project, subprocess_env, "status")
+    assert "Loading data from" not in done.stdout + done.stderr
 
     default = register_pipelines()["__default__"]
     persisted = {o for node in default.nodes for o in node.outputs}

@@ -144,7 +144,9 @@ def test_no_break_and_ideographic_spaces_match_plain_ones():
                     }
                 ],
             }
-            for index, (context, text) in enumerate(zip(contexts, answer_texts))
+            for index, (context, text) in enumerate(
+                zip(contexts, answer_texts, strict=True)
+            )
         ]
     }
 
