@@ -137,6 +137,59 @@ def test_an_input_rebuilt_since_with_other_settings_is_not_said_to_be_what_was_r
     assert rebuilt.rebuild_from == "total"
 
 
+def halve(raw: dict, scale: dict) -> dict:
+    return {key: value / scale["factor"] for key, value in raw.items()}
+
+
+def pair(middle: dict, other: dict) -> dict:
+    return {"total": sum(middle.values()) + sum(other.values())}
+
+
+# Two nodes read one setting, a third reads both of what they make: the
+# rebuild of ``paired`` must start from both, or its run reads the other stale.
+DIAMOND = Pipeline(
+    [
+        node(double, ["raw", "params:scale"], "middle", name="double"),
+        node(halve, ["raw", "params:scale"], "other", name="halve"),
+        node(pair, ["middle", "other"], "paired", name="pair"),
+        node(total, ["middle", "params:rounding"], "result", name="total"),
+    ]
+)
+
+
+def diamond_catalog(tmp_path, factor: float = 2) -> DataCatalog:
+    data = catalog(tmp_path, factor=factor)
+    for name in ("other", "paired"):
+        data[name] = JSONDataset(filepath=str(tmp_path / f"{name}.json"))
+    return data
+
+
+def test_a_rebuild_starts_from_every_stale_input_its_run_would_read(tmp_path):
+    (tmp_path / "raw.json").write_text(json.dumps({"a": 1.25, "b": 2.5}))
+    data = diamond_catalog(tmp_path)
+    hooks = StampHooks(pipelines={"__default__": DIAMOND})
+    manager = _create_hook_manager()
+    manager.register(hooks)
+    hooks.before_pipeline_run(pipeline=DIAMOND, catalog=data)
+    SequentialRunner().run(DIAMOND, data, manager)
+
+    provenance = Provenance(diamond_catalog(tmp_path, factor=3), [DIAMOND])
+
+    # Each entry's own reason names one input; its rebuild needs both.
+    assert provenance.state("paired").rebuild_from in ("double", "halve")
+    assert provenance.rebuild_starts(DIAMOND, ["double"]) == ["double", "halve"]
+    assert provenance.rebuild_starts(DIAMOND, ["pair"]) == ["double", "halve"]
+    # total reads only middle, but a run from double runs pair too.
+    assert provenance.rebuild_starts(DIAMOND, ["total"]) == ["double", "halve"]
+    fresh = Provenance(diamond_catalog(tmp_path), [DIAMOND])
+    assert fresh.rebuild_starts(DIAMOND, ["pair"]) == ["pair"]
+    (tmp_path / "other.json").unlink()
+    # To make paired again, halve runs first; double's middle is fresh.
+    missing = Provenance(diamond_catalog(tmp_path), [DIAMOND])
+    assert missing.rebuild_starts(DIAMOND, ["pair"], to="pair") == ["halve"]
+    assert missing.rebuild_starts(DIAMOND, ["halve"], to="halve") == ["halve"]
+
+
 def test_a_node_whose_input_was_never_made_names_the_node_that_makes_it(tmp_path):
     (tmp_path / "raw.json").write_text(json.dumps({"a": 1.25}))
 
@@ -148,7 +201,8 @@ def test_a_node_whose_input_was_never_made_names_the_node_that_makes_it(tmp_path
         message
     )
     assert "total would read it, so it did not run" in message
-    assert "kedro run --to-nodes=double" in message
+    make = "(with this run's --env and --params):\n    kedro run --nodes=double\n"
+    assert make in message
     assert not (tmp_path / "result.json").exists()
 
 
@@ -187,7 +241,7 @@ def test_on_a_shared_storage_url_a_missing_input_names_its_stage(tmp_path):
 
     message = str(error.value)
     assert "total would read it, so it did not run" in message
-    assert "on the train machine:\n    kedro run --pipelines=train\n" in message
+    assert "--params) on the train machine:\n    kedro run --pipelines=train\n" in message
     assert "--to-nodes" not in message
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from extractive_qa.failures import (
     report_failure,
     stop_on_sigterm,
 )
-from extractive_qa.freshness import EntryState, Provenance
+from extractive_qa.freshness import EntryState, Provenance, run_command
 from extractive_qa.stages import node_stages, stages_from
 
 
@@ -77,29 +78,32 @@ def _option(name: str) -> click.Parameter:
     return next(param for param in kedro_run.params if param.name == name)
 
 
-def rebuild_command(node: str, stages: dict[str, str]) -> str:
-    """The command that rebuilds what ``node`` makes: the stages from its own
-    on, each on its machine, where ``stages`` gives the nodes' stages (a
-    storage root shared by machines); otherwise the run from ``node``."""
-    order = stages_from(stages, [node])
+def rebuild_command(starts: list[str], stages: dict[str, str]) -> str:
+    """The command that rebuilds from the nodes ``starts``: the stages from
+    the first of theirs on, each on its machine, where ``stages`` gives the
+    nodes' stages (a storage root shared by machines); otherwise the run from
+    them."""
+    order = stages_from(stages, starts)
     if not order:
-        return f"kedro run --from-nodes={node}"
+        return run_command(starts)
     runs = [f"kedro run --pipelines={stage}" for stage in order]
     return ", then ".join(runs) + (", each on its machine" if len(runs) > 1 else "")
 
 
 def status_lines(
-    entries: list[EntryState], stages: dict[str, str] | None = None
+    entries: list[EntryState],
+    starts: Callable[[str], list[str]],
+    stages: dict[str, str] | None = None,
 ) -> list[str]:
     """One line per entry: name, state, and for stale ones why and the rebuild
-    command (by stage where ``stages`` maps nodes to them); a count per state
-    at the end."""
+    command, from the nodes ``starts`` gives for the entry's rebuild (by stage
+    where ``stages`` maps nodes to them); a count per state at the end."""
     width = max(len(entry.name) for entry in entries)
     lines = []
     for entry in entries:
         line = f"{entry.name:<{width}}  {entry.state:<7}"
         if entry.state == "stale":
-            command = rebuild_command(str(entry.rebuild_from), stages or {})
+            command = rebuild_command(starts(str(entry.rebuild_from)), stages or {})
             line += f"  {entry.why}; rebuild: {command}"
         elif entry.state == "missing":
             line += f"  never saved; made by {entry.rebuild_from}"
@@ -164,7 +168,9 @@ def _status_lines(metadata: Any, env: str | None, params: dict[str, Any]) -> lis
         ]
         shared = "://" in str(context.params.get("storage") or "")
         stages = node_stages(pipelines) if shared else {}
-    return status_lines(entries, stages)
+    return status_lines(
+        entries, lambda node: provenance.rebuild_starts(default, [node]), stages
+    )
 
 
 status.params.extend([_option("env"), _option("params")])

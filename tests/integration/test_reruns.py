@@ -129,13 +129,16 @@ def test_status_names_what_a_setting_makes_stale(project, subprocess_env):
     predictions = states["validation_predictions"]
     assert "stale" in predictions
     assert "made with postprocessing.n_best_size: 20 -> 5" in predictions
-    assert predictions.endswith("rebuild: kedro run --from-nodes=postprocess")
+    # rank_answers reads the setting too, and score reads what it makes: a
+    # run from postprocess alone would stop at score.
+    rebuild = "rebuild: kedro run --from-nodes=postprocess,rank_answers"
+    assert predictions.endswith(rebuild)
     # Downstream entries name the input that changed, and the same command.
     assert states["metrics"].endswith(
         "made from validation_predictions, which was made with "
-        "postprocessing.n_best_size: 20 -> 5; rebuild: kedro run "
-        "--from-nodes=postprocess"
+        f"postprocessing.n_best_size: 20 -> 5; {rebuild}"
     )
+    assert states["validation_null_odds"].endswith(rebuild)
     for fresh in ("train_features", "fine_tuned_model", "validation_logits"):
         assert " fresh" in states[fresh], states[fresh]
 

@@ -31,6 +31,7 @@ from extractive_qa.freshness.provenance import (
     MissingInputError,
     Provenance,
     nodes_to_run,
+    run_command,
     stale_message,
 )
 from extractive_qa.freshness.stamps import (
@@ -65,6 +66,7 @@ __all__ = [
     "read_stamp",
     "remove_stamp",
     "source_fingerprint",
+    "run_command",
     "stale_message",
     "stamp_path",
     "write_stamp",

@@ -16,6 +16,7 @@ from extractive_qa.freshness.provenance import (
     MissingInputError,
     Provenance,
     missing_message,
+    run_command,
     stale_message,
 )
 from extractive_qa.freshness.stamps import (
@@ -39,6 +40,7 @@ class StampHooks:
     def __init__(self, pipelines: Any = None) -> None:
         self._pipelines = pipelines
         self._provenance: Provenance | None = None
+        self._whole = Pipeline([])
         self._allow_stale = False
         self._stamps: dict[str, Stamp] = {}
         self._produced: dict[str, str] = {}
@@ -57,7 +59,10 @@ class StampHooks:
     def before_pipeline_run(self, pipeline: Pipeline, catalog: Any) -> None:
         parameters = catalog.load("parameters") if "parameters" in catalog else {}
         self._allow_stale = bool(parameters.get("allow_stale"))
-        self._provenance = Provenance(catalog, [pipeline, *self._registered().values()])
+        registered = self._registered()
+        self._provenance = Provenance(catalog, [pipeline, *registered.values()])
+        # What a suggested `kedro run --from-nodes=...` runs.
+        self._whole = registered.get("__default__") or pipeline
         self._stamps, self._produced = {}, {}
         self._stages = {}
         if "://" in str(parameters.get("storage") or ""):
@@ -86,8 +91,12 @@ class StampHooks:
         protocol = getattr(dataset, "_protocol", "file")
         if protocol not in ("file", None):
             where = f"{protocol}://{where}"
-        stage = self._stages.get(str(entry.rebuild_from))
-        raise MissingInputError(missing_message(node, entry, where, stage))
+        maker = str(entry.rebuild_from)
+        make = run_command(
+            provenance.rebuild_starts(self._whole, [maker], to=maker), to=maker
+        )
+        stage = self._stages.get(maker)
+        raise MissingInputError(missing_message(node, entry, where, make, stage))
 
     @hook_impl
     def before_node_run(self, node: Node) -> None:
@@ -108,10 +117,11 @@ class StampHooks:
             else:
                 actual[name] = provenance.source(name) or f"absent:{name}"
         if stale and not self._allow_stale:
-            stages = stages_from(
-                self._stages, [e.rebuild_from for e in stale if e.rebuild_from]
+            starts = provenance.rebuild_starts(
+                self._whole, [str(e.rebuild_from) for e in stale]
             )
-            raise StaleArtifactError(stale_message(node, stale, stages))
+            stages = stages_from(self._stages, starts)
+            raise StaleArtifactError(stale_message(node, stale, starts, stages))
         if stale:
             logger.warning(
                 "allow_stale is set: %s runs on stale inputs: %s",

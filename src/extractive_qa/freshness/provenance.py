@@ -153,6 +153,45 @@ class Provenance:
                 return self._rebuild_start(input_name)
         return node.name
 
+    def rebuild_starts(
+        self, pipeline: Pipeline, nodes: Iterable[str], to: str | None = None
+    ) -> list[str]:
+        """Where a ``kedro run --from-nodes=...`` of ``pipeline`` (up to node
+        ``to``, when given) must start so that it remakes what ``nodes`` make
+        and reads nothing stale, missing or in memory that it does not make
+        itself: each such input's maker joins the starts, until none is left.
+        Starts that run after another start are left out."""
+        names = {node.name for node in pipeline.nodes}
+        starts = {name for name in nodes if name in names}
+        if not starts:
+            return []
+        for _ in range(len(names)):
+            ran = pipeline.filter(
+                from_nodes=sorted(starts), to_nodes=[to] if to else None
+            )
+            inside = {node.name for node in ran.nodes}
+            wanted = {
+                producer.name
+                for node in ran.nodes
+                for name in node.inputs
+                if (producer := self.producers.get(name)) is not None
+                and producer.name in names
+                and producer.name not in inside
+                and self.state(name).state in ("stale", "missing", "unchecked")
+            }
+            if not wanted:
+                break
+            starts |= wanted
+        after = {
+            start: {node.name for node in pipeline.from_nodes(start).nodes} - {start}
+            for start in starts
+        }
+        return sorted(
+            start
+            for start in starts
+            if not any(start in after[other] for other in starts - {start})
+        )
+
     def _first_difference(self, name: str, recorded: Stamp) -> str:
         chain: list[str] = []
         for _ in range(len(self.producers) + 1):
@@ -213,16 +252,24 @@ class MissingInputError(ValueError):
     """A node's persisted input was never made on this storage."""
 
 
+def run_command(starts: list[str], to: str | None = None) -> str:
+    """``kedro run`` from ``starts`` (up to ``to``): only the nodes needed."""
+    if to is not None and starts == [to]:
+        return f"kedro run --nodes={to}"
+    command = f"kedro run --from-nodes={','.join(starts)}"
+    return command + (f" --to-nodes={to}" if to is not None else "")
+
+
 def missing_message(
-    node: Node, missing: EntryState, where: str, stage: str | None = None
+    node: Node, missing: EntryState, where: str, make: str, stage: str | None = None
 ) -> str:
     """Why ``node`` will not run without ``missing``, and what to run first:
-    the nodes up to the one that makes it or, where the stages run on
-    separate machines, the ``stage`` that makes it, on its machine."""
+    ``make``, the command that makes it or, where the stages run on separate
+    machines, the ``stage`` that makes it, on its machine."""
     if stage:
-        make = f"on the {stage} machine:\n    kedro run --pipelines={stage}\n"
+        make = f" on the {stage} machine:\n    kedro run --pipelines={stage}\n"
     else:
-        make = f"\n    kedro run --to-nodes={missing.rebuild_from}\n"
+        make = f":\n    {make}\n"
     return (
         f"{missing.name} has not been made on this storage ({where}).\n"
         f"{node.name} would read it, so it did not run. "
@@ -233,13 +280,12 @@ def missing_message(
 
 
 def stale_message(
-    node: Node, stale: list[EntryState], stages: list[str] | None = None
+    node: Node, stale: list[EntryState], starts: list[str], stages: list[str]
 ) -> str:
     """Why ``node`` will not run on ``stale`` inputs, and what to do: rebuild
-    from the nodes that make them or, where the stages run on separate
-    machines, run ``stages`` in turn."""
+    from ``starts`` or, where the stages run on separate machines, run
+    ``stages`` in turn."""
     lines = [f"{entry.name} is stale: {entry.why}." for entry in stale]
-    starts = sorted({entry.rebuild_from for entry in stale if entry.rebuild_from})
     them = "it" if len(stale) == 1 else "them"
     if stages:
         rebuild = (
@@ -248,7 +294,7 @@ def stale_message(
             + "".join(f"    kedro run --pipelines={stage}\n" for stage in stages)
         )
     else:
-        rebuild = f":\n    kedro run --from-nodes={','.join(starts)}\n"
+        rebuild = f":\n    {run_command(starts)}\n"
     return (
         "\n".join(lines)
         + f"\n{node.name} would read {them}, so it did not run and nothing was "
