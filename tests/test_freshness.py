@@ -109,6 +109,15 @@ def test_unchanged_settings_are_fresh_and_a_change_is_named(made):
     assert provenance.state("middle").state == "fresh"
 
 
+def test_a_whole_number_written_as_a_float_is_the_same_setting(made):
+    # Made with factor 2 and digits 1; 2.0 and 1.0 are the same settings.
+    assert states(made, factor=2.0, digits=1.0) == {
+        "middle": "fresh",
+        "result": "fresh",
+    }
+    assert states(made, factor=2.5) == {"middle": "stale", "result": "stale"}
+
+
 def test_a_change_upstream_makes_everything_after_it_stale(made):
     provenance = Provenance(catalog(made, factor=3), [PIPELINE])
 

@@ -177,14 +177,16 @@ def test_a_storage_url_fsspec_cannot_use_is_named_before_the_catalog(
     assert "Traceback" not in done.stderr
 
 
-def test_settings_that_only_change_speed_leave_everything_fresh(
+def test_settings_that_only_change_speed_or_logging_leave_everything_fresh(
     project, subprocess_env
 ):
+    # 1.0 epochs is the 1 the project was made with.
     states = status_of(
         project,
         subprocess_env,
         "--params=tokenization.chunk_size=7,training.keep_checkpoints=true,"
-        "training.dataloader_num_workers=1",
+        "training.dataloader_num_workers=1,training.report_to=mlflow,"
+        "training.num_train_epochs=1.0",
     )
     assert all(" fresh" in line for line in states.values()), states
 

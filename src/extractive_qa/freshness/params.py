@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-# Settings that change how fast a node works or where scratch files go, not
-# what it makes: a change in them leaves its outputs fresh (and fine_tune's
-# checkpoints resumable).
+# Settings that change how fast a node works, where scratch files go or where
+# training is logged, not what it makes: a change in them leaves its outputs
+# fresh (and fine_tune's checkpoints resumable).
 NOT_RESULT_SETTINGS = frozenset(
     {
         "tokenization.chunk_size",
         "training.keep_checkpoints",
         "training.dataloader_num_workers",
+        "training.report_to",
     }
 )
 

@@ -29,6 +29,19 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _same_number_same_form(value: Any) -> Any:
+    """``value`` with whole floats as ints, so that a setting given as ``1``
+    on the command line and ``1.0`` in a file (equal to the node) digest
+    alike."""
+    if isinstance(value, dict):
+        return {key: _same_number_same_form(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_same_number_same_form(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 @dataclass
 class Stamp:
     """What one node's outputs were made from."""
@@ -47,7 +60,7 @@ class Stamp:
                 {
                     "node": self.node,
                     "code": self.code,
-                    "params": self.params,
+                    "params": _same_number_same_form(self.params),
                     "inputs": self.inputs,
                     "allow_stale": self.allow_stale,
                 }
