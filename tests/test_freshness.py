@@ -250,7 +250,8 @@ def test_on_a_shared_storage_url_a_missing_input_names_its_stage(tmp_path):
 
     message = str(error.value)
     assert "total would read it, so it did not run" in message
-    assert "--params) on the train machine:\n    kedro run --pipelines=train\n" in message
+    make = "--params) on the train machine:\n    kedro run --pipelines=train\n"
+    assert make in message
     assert "--to-nodes" not in message
 
 

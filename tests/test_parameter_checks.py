@@ -208,6 +208,11 @@ def test_settings_this_machine_checks_are_checked_for_the_nodes_that_use_them():
             "s3://my-bucket/run1/",
             "drop the trailing '/': write 's3://my-bucket/run1'",
         ),
+        (
+            "s3://my-bucket//run6",
+            "an empty folder name ('//') puts the models under another key than "
+            "the tables; write 's3://my-bucket/run6'",
+        ),
     ],
 )
 def test_a_storage_root_written_wrongly_is_named(storage: str, line: str) -> None:

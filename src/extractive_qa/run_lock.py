@@ -32,7 +32,7 @@ from typing import Any
 import fsspec
 from kedro.framework.hooks import hook_impl
 
-from extractive_qa.storage_root import check_bucket, is_bucket_store
+from extractive_qa.storage_root import access_denied, check_bucket, is_bucket_store
 
 logger = logging.getLogger(__name__)
 
@@ -180,8 +180,16 @@ class RunLock:
         return (self.holder() or {}).get("token") == self.token
 
     def check_root(self) -> None:
-        """Raise ``StorageRootError`` when the root's bucket cannot be used."""
-        check_bucket(self.fs, self.path.rpartition("/")[0])
+        """Raise ``StorageRootError`` when the root's bucket cannot be used, or
+        the lock under it cannot be read (the credentials are refused)."""
+        root = self.path.rpartition("/")[0]
+        check_bucket(self.fs, root)
+        try:
+            self.holder()
+        except PermissionError as error:
+            if not is_bucket_store(self.fs):
+                raise
+            raise access_denied(self.fs, root, error) from None
 
     def acquire(self) -> None:
         """Take the lock, or raise ``RunLockedError`` naming its holder

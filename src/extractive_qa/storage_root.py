@@ -59,6 +59,12 @@ def storage_url_problem(storage: str) -> str | None:
         )
     if storage.endswith("/") and rest.strip("/"):
         return f"drop the trailing '/': write {storage.rstrip('/')!r}"
+    if "//" in rest:
+        single = re.sub("/+", "/", rest)
+        return (
+            "an empty folder name ('//') puts the models under another key than "
+            f"the tables; write '{protocol}://{single}'"
+        )
     if protocol in BUCKET_PROTOCOLS:
         bucket = rest.split("/", 1)[0]
         if not bucket:
@@ -72,6 +78,19 @@ def storage_url_problem(storage: str) -> str | None:
                 "or digit)"
             )
     return None
+
+
+def access_denied(fs: Any, root: str, error: BaseException) -> StorageRootError:
+    """The error for a root the credentials may not read: wrong keys, keys of
+    another account or endpoint, or keys without rights under the root."""
+    url = fs.unstrip_protocol(root.rstrip("/"))
+    return StorageRootError(
+        f"storage={url}: access denied at {_endpoint(fs)} ({error}). The "
+        "credentials are wrong, belong to another account or endpoint, or may "
+        f"not read and write under {url}. Check {CREDENTIALS}, and the endpoint "
+        "(AWS_ENDPOINT_URL, or client_kwargs.endpoint_url in the 'storage' entry "
+        "of conf/<env>/credentials.yml)."
+    )
 
 
 def _endpoint(fs: Any) -> str:

@@ -9,6 +9,7 @@ import s3fs
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline, node
 
+from extractive_qa.bench.storage import moto_server
 from extractive_qa.datasets import TokenizerDataset
 from extractive_qa.run_lock import LOCK_NAME, RunLock, RunLockedError, StorageLock
 from extractive_qa.storage_root import StorageRootError
@@ -108,6 +109,23 @@ def test_missing_credentials_name_where_they_go(s3_endpoint, bucket, monkeypatch
     assert message.startswith(f"storage=s3://{BUCKET}/run1: no credentials for ")
     assert "AWS_ACCESS_KEY_ID" in message
     assert "conf/<env>/credentials.yml" in message
+
+
+def test_refused_credentials_are_named_not_a_bare_permission_error(bucket):
+    # A server that checks keys (moto's IAM, from its first request): the
+    # project's keys exist nowhere there, so every request is refused with 403.
+    with moto_server({"INITIAL_NO_AUTH_ACTION_COUNT": "0"}) as checking:
+        fs = client(checking, key="wrong", secret="wrong")
+
+        with pytest.raises(StorageRootError) as error:
+            RunLock(fs, f"{BUCKET}/run1").acquire()
+
+    message = str(error.value)
+    assert message.startswith(
+        f"storage=s3://{BUCKET}/run1: access denied at endpoint {checking} ("
+    )
+    assert "The credentials are wrong" in message
+    assert "AWS_ACCESS_KEY_ID" in message
 
 
 def test_an_unreachable_endpoint_is_named(bucket):

@@ -47,8 +47,9 @@ REPEATS = 3
 
 
 @contextmanager
-def moto_server() -> Iterator[str]:
-    """moto's standalone S3 server on a free 127.0.0.1 port; its endpoint URL."""
+def moto_server(environment: dict[str, str] | None = None) -> Iterator[str]:
+    """moto's standalone S3 server on a free 127.0.0.1 port, with these
+    environment variables added; its endpoint URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -62,6 +63,7 @@ def moto_server() -> Iterator[str]:
         [executable, "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, **(environment or {})},
     )
     try:
         deadline = time.monotonic() + 60
