@@ -311,6 +311,23 @@ def check_model_source(parameters: dict[str, Any]) -> None:
         raise type(problem)(f"model.checkpoint: {problem} No node ran.")
 
 
+# Read by the catalog from the command line (``${runtime_params:...}``) only:
+# in a parameters file they would change nothing but the checks.
+COMMAND_LINE_ONLY = ("storage", "table_format", "train_file", "validation_file")
+
+
+def file_setting_problems(params: dict[str, Any], given: dict[str, Any]) -> list[str]:
+    """The settings of ``COMMAND_LINE_ONLY`` that ``params`` has from a
+    parameters file, not from the command line (``given``)."""
+    return [
+        f"{key} = {params[key]!r} is set in a parameters file, but the catalog "
+        f"reads it from the command line only; remove it there and pass "
+        f"--params={key}={params[key]} instead"
+        for key in COMMAND_LINE_ONLY
+        if key in params and key not in given
+    ]
+
+
 class ParameterCheck:
     """Check every parameter before the first node runs, and the starting
     checkpoint when the run loads one."""
@@ -318,8 +335,11 @@ class ParameterCheck:
     @hook_impl
     def after_context_created(self, context: Any) -> None:
         """The storage root first: the catalog is built from it, and a URL
-        it cannot use fails there with fsspec's bare "Protocol not known"."""
-        problems = parameter_problems({"storage": context.params.get("storage")})
+        it cannot use fails there with fsspec's bare "Protocol not known".
+        Likewise a root given where the catalog does not read it."""
+        given = getattr(context, "_runtime_params", None) or {}
+        problems = file_setting_problems(context.params, given)
+        problems += parameter_problems({"storage": context.params.get("storage")})
         if problems:
             raise settings_error(problems)
 

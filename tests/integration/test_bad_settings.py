@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import snapshot
+from .conftest import copy_project, project_command, snapshot
 from .servers import free_port
 
 
@@ -71,3 +71,27 @@ def test_a_tracking_server_that_is_down_is_named_at_once(
     assert "unset MLFLOW_TRACKING_URI" in lines[-1]
     assert "Retrying" not in run.stdout + run.stderr
     assert snapshot(reduced_project / "data") == before
+
+
+def test_a_storage_root_in_a_parameters_file_is_refused(tmp_path, subprocess_env):
+    """The catalog takes its paths from --params=storage=... only: a root set
+    in a file would leave every artifact in data/ while the run looked fine."""
+    project = copy_project(tmp_path)
+    (project / "conf/reduced/parameters_storage.yml").write_text(
+        "storage: s3://my-bucket/run3\ntable_format: parquet\n"
+    )
+
+    for command in ("run", "status"):
+        done = project_command(
+            project, subprocess_env, "kedro", command, "--env", "reduced", timeout=300
+        )
+
+        assert done.returncode == 1, done.stdout[-2000:]
+        assert (
+            "- storage = 's3://my-bucket/run3' is set in a parameters file, but "
+            "the catalog reads it from the command line only; remove it there and "
+            "pass --params=storage=s3://my-bucket/run3 instead"
+        ) in done.stderr
+        assert "- table_format = 'parquet' is set in a parameters file" in (done.stderr)
+        assert "Traceback" not in done.stderr
+    assert not (project / "data/02_intermediate").exists()
