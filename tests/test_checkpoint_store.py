@@ -122,12 +122,15 @@ def test_scratch_folders_of_killed_launches_go_and_live_ones_stay(
     put_checkpoint(store, "checkpoint-4")
     done = subprocess.Popen(["true"])
     done.wait(timeout=30)
+    # A launch of the same settings that is still running (on another root).
+    running = subprocess.Popen(["sleep", "120"])
     scratch = tmp_path / "extractive_qa-fine_tune"
     left = {
         f"run-abc-{done.pid}": False,  # this run, an earlier launch
         f"run-other-{done.pid}": False,  # other settings, its launch gone
         f"run-other-agent{done.pid}": False,  # a torchrun launch, gone
         f"run-live-{os.getpid()}": True,  # other settings, still running
+        f"run-abc-{running.pid}": True,  # these settings, still running
     }
     for name in left:
         (scratch / name / "checkpoint-2").mkdir(parents=True)
@@ -139,4 +142,6 @@ def test_scratch_folders_of_killed_launches_go_and_live_ones_stay(
             assert (scratch / name).exists() == kept, name
         assert checkpoints.local_run_dir.is_dir()
     finally:
+        running.kill()
+        running.wait(timeout=30)
         checkpoints.discard(keep_remote=True)

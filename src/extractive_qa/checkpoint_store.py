@@ -109,11 +109,10 @@ class RemoteCheckpoints(TrainerCallback):
         return local
 
     def _left_behind(self, folder: Path) -> bool:
-        """A scratch folder of a killed launch: of this run, or of another run
-        (other settings) whose launch process is gone. Another run's live
-        launch (a second GPU on this machine) keeps its folder."""
-        if folder.name.startswith(f"{self._run_name}-"):
-            return True
+        """A scratch folder whose launch process is gone: a killed launch of
+        this run or of another. A live launch keeps its folder, whatever its
+        settings: another run (a second GPU on this machine), or one with the
+        same settings on another storage root."""
         match = _SCRATCH.match(folder.name)
         return match is not None and not process_alive(int(match["pid"]))
 
