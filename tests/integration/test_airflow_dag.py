@@ -87,6 +87,13 @@ class AirflowRun:
     def log_tail(self) -> str:
         return self.log.read_text()[-6000:]
 
+    def dag_limits(self) -> tuple[int, int]:
+        """The DAG's max_active_runs and max_active_tasks, as recorded."""
+        query = "SELECT max_active_runs, max_active_tasks FROM dag WHERE dag_id = ?"
+        database = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
+        with closing(database):
+            return database.execute(query, (DAG_ID,)).fetchone()
+
     def task_instances(self) -> dict[str, dict[str, str]]:
         """Task id -> state, pool and queue, as the metadata database recorded them."""
         query = "SELECT task_id, state, pool, queue FROM task_instance WHERE dag_id = ?"
@@ -207,6 +214,13 @@ def test_train_tasks_take_the_gpu_pool(airflow_run) -> None:
         on_gpu = task_id.startswith("train.")
         expected = ("gpu", "gpu") if on_gpu else ("default_pool", "default")
         assert pool_and_queue == expected, task_id
+
+
+@pytest.mark.slow
+def test_one_task_at_a_time_as_each_takes_the_storage_lock(airflow_run) -> None:
+    # Sibling tasks (tokenize_train, tokenize_validation) would otherwise start
+    # together on a real executor, and the second would find the lock taken.
+    assert airflow_run.dag_limits() == (1, 1)
 
 
 @pytest.mark.slow

@@ -68,6 +68,10 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
+    # Every task takes the storage root's lock for its run, so two tasks of a
+    # run (tokenize_train and tokenize_validation, say) cannot overlap: the
+    # second would fail at once with RunLockedError. One at a time instead.
+    max_active_tasks=1,
     params={
         "storage": Param(
             "s3://extractive-qa/artifacts",
