@@ -23,6 +23,7 @@ from extractive_qa.failures import (
     plain_console_when_piped,
     report_failure,
     stop_on_sigterm,
+    write_traceback,
 )
 from extractive_qa.freshness import EntryState, Provenance, run_command
 from extractive_qa.stages import node_stages, stages_from
@@ -127,6 +128,15 @@ def status(metadata: Any, env: str | None, params: dict[str, Any]) -> None:
     logging.disable(logging.INFO)
     try:
         lines = _status_lines(metadata, env, params)
+    except click.ClickException:
+        raise
+    except Exception as error:  # noqa: BLE001 - a configuration Kedro cannot read
+        log_file = Path(metadata.project_path) / FAILURE_LOG
+        write_traceback(error, None, log_file)
+        raise click.ClickException(
+            f"{type(error).__name__}: {str(error).strip()}\n"
+            f"The full traceback is in {log_file}."
+        ) from None
     finally:
         logging.disable(logging.NOTSET)
     click.echo("\n".join(lines))
@@ -150,12 +160,13 @@ def _status_lines(metadata: Any, env: str | None, params: dict[str, Any]) -> lis
         try:
             context = session.load_context()
         except SettingsError as error:  # the storage root, checked first
-            raise click.ClickException(str(error)) from None
-        catalog = context.catalog
-        problems = parameter_problems(context.params)
+            problems = error.problems
+        else:
+            problems = parameter_problems(context.params)
         if problems:
             lead = "the parameters are not valid, so no entry is compared with them"
             raise click.ClickException(str(settings_error(problems, lead)))
+        catalog = context.catalog
         default = pipelines["__default__"]
         try:
             project = Path(metadata.project_path)

@@ -25,7 +25,12 @@ from extractive_qa.storage_root import storage_url_problem
 
 
 class SettingsError(ValueError):
-    """Parameters that cannot give a sensible run; raised before any node."""
+    """Parameters that cannot give a sensible run; raised before any node.
+    ``problems``: one line for each."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
 
 
 class DataLoading(Group):
@@ -222,7 +227,8 @@ def settings_error(
     listed = "\n".join(f"- {problem}" for problem in problems)
     return SettingsError(
         f"{lead}:\n{listed}\n"
-        "Fix them in conf/<env>/parameters*.yml or in this command's --params."
+        "Fix them in conf/<env>/parameters*.yml or in this command's --params.",
+        problems,
     )
 
 

@@ -95,3 +95,30 @@ def test_a_storage_root_in_a_parameters_file_is_refused(tmp_path, subprocess_env
         assert "- table_format = 'parquet' is set in a parameters file" in (done.stderr)
         assert "Traceback" not in done.stderr
     assert not (project / "data/02_intermediate").exists()
+
+
+def test_status_ends_with_the_cause_not_a_traceback(tmp_path, subprocess_env):
+    project = copy_project(tmp_path)
+
+    unknown = project_command(
+        project, subprocess_env, "kedro", "status", "--env", "nosuchenv", timeout=300
+    )
+    badly_written = project_command(
+        project, subprocess_env, "kedro", "status", "--params=storage=s3:/b/run1"
+    )
+
+    assert unknown.returncode == 1
+    assert "Traceback" not in unknown.stderr
+    assert "Error: MissingConfigException: " in unknown.stderr
+    assert str(project / "conf/nosuchenv") in unknown.stderr
+    assert "Traceback (most recent call last)" in (
+        (project / "logs/failures.log").read_text()
+    )
+    # Said as status says it: no run was refused.
+    assert badly_written.returncode == 1
+    assert badly_written.stderr.endswith(
+        "Error: the parameters are not valid, so no entry is compared with them:\n"
+        "- storage: 's3:/b/run1': a URL needs '://' after its protocol; write "
+        "'s3://b/run1'\n"
+        "Fix them in conf/<env>/parameters*.yml or in this command's --params.\n"
+    )
