@@ -289,6 +289,13 @@ def test_a_table_saved_in_the_other_format_is_named_not_called_missing(tmp_path)
 
     with pytest.raises(DatasetError, match="was saved as parquet, and this run reads"):
         SequentialRunner().run(alone, data, manager)
+    # kedro status says the same of it.
+    entry = Provenance(data, [pipeline]).state("table")
+    assert entry.state == "missing"
+    assert entry.why.startswith(
+        f"{path} was saved as parquet, and this run reads arrow."
+    )
+    assert "--params=table_format=parquet" in entry.why
 
 
 def test_editing_the_raw_file_makes_its_outputs_stale(made):

@@ -107,7 +107,7 @@ def status_lines(
             command = rebuild_command(starts(str(entry.rebuild_from)), stages or {})
             line += f"  {entry.why}; rebuild: {command}"
         elif entry.state == "missing":
-            line += f"  never saved; made by {entry.rebuild_from}"
+            line += f"  {entry.why or 'not there'}; made by {entry.rebuild_from}"
         lines.append(line.rstrip())
     counts: dict[str, int] = {}
     for entry in entries:

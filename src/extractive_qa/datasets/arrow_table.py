@@ -225,6 +225,17 @@ class ArrowTableDataset(AbstractVersionedDataset[datasets.Dataset, datasets.Data
     def _is_whole(self, path: str) -> bool:
         return self._fs.exists(f"{path}/{MARKERS[self._file_format]}")
 
+    def absence_reason(self) -> str:
+        """Why the table does not read as there, when something is there:
+        saved in the other format, or cut short; empty otherwise."""
+        try:
+            self._check_saved_format(
+                get_filepath_str(self._get_load_path(), self._protocol)
+            )
+        except DatasetError as error:
+            return str(error)
+        return ""
+
     def _exists(self) -> bool:
         # A publish in progress has removed the marker: the table reads as absent.
         try:

@@ -118,7 +118,10 @@ class Provenance:
         if node is None or dataset is None or artifact_location(dataset) is None:
             return EntryState(name, "unchecked", "not a persisted output of a node")
         if not dataset.exists():
-            return EntryState(name, "missing", "", node.name)
+            # Something there that does not read as this entry, if anything.
+            reason = getattr(dataset, "absence_reason", None)
+            why = reason() if callable(reason) else ""
+            return EntryState(name, "missing", why, node.name)
         recorded = self.recorded(name)
         if recorded is None:
             return EntryState(
