@@ -372,6 +372,33 @@ def test_changed_settings_lists_each_leaf():
     ) == ["a.y.z: 2 -> 3"]
 
 
+def test_a_raw_source_not_on_this_machine_leaves_what_is_made_from_it_unverified(
+    made,
+):
+    """The report machine has no raw files, and a path written wrongly finds
+    none: neither may pass as fresh without a word, nor stop the entries
+    after it from being checked against what they recorded."""
+    (made / "raw.json").unlink()
+
+    provenance = Provenance(catalog(made), [PIPELINE])
+
+    middle = provenance.state("middle")
+    assert middle.state == "unverified"
+    assert middle.why == (
+        f"made from raw ({made}/raw.json), which is not on this machine; "
+        "taken as unchanged"
+    )
+    assert provenance.state("result").state == "fresh"
+    # FreshRunner runs the node that reads it, which then reads the file (or
+    # says it is missing); what follows waits for what that makes.
+    to_run, _ = nodes_to_run(PIPELINE, provenance)
+    assert [step.name for step in to_run] == ["double"]
+    # A setting changed as well: stale says more than unverified.
+    assert Provenance(catalog(made, factor=3), [PIPELINE]).state("middle").why == (
+        "made with scale.factor: 2 -> 3"
+    )
+
+
 def test_source_fingerprint_follows_content_and_is_none_when_absent(tmp_path):
     dataset = JSONDataset(filepath=str(tmp_path / "raw.json"))
     assert source_fingerprint(dataset) is None

@@ -100,12 +100,15 @@ def status_lines(
     command, from the nodes ``starts`` gives for the entry's rebuild (by stage
     where ``stages`` maps nodes to them); a count per state at the end."""
     width = max(len(entry.name) for entry in entries)
+    state_width = max(len("missing"), *(len(entry.state) for entry in entries))
     lines = []
     for entry in entries:
-        line = f"{entry.name:<{width}}  {entry.state:<7}"
+        line = f"{entry.name:<{width}}  {entry.state:<{state_width}}"
         if entry.state == "stale":
             command = rebuild_command(starts(str(entry.rebuild_from)), stages or {})
             line += f"  {entry.why}; rebuild: {command}"
+        elif entry.state == "unverified":
+            line += f"  {entry.why}"
         elif entry.state == "missing":
             line += f"  {entry.why or 'not there'}; made by {entry.rebuild_from}"
         lines.append(line.rstrip())
@@ -120,8 +123,8 @@ def status_lines(
 @click.pass_obj
 def status(metadata: Any, env: str | None, params: dict[str, Any]) -> None:
     """Every persisted entry of the default pipeline: fresh, stale (why, and
-    the command that rebuilds it) or missing, against the configuration of
-    --env and --params."""
+    the command that rebuilds it), missing or unverified (made from a raw file
+    not on this machine), against the configuration of --env and --params."""
     plain_console_when_piped()
     # The table is the output: Kedro's INFO lines about loading parameters
     # and hooks would bury it. Warnings still show.

@@ -1,5 +1,5 @@
 """``kedro run --runner=extractive_qa.runners.FreshRunner``: run only the
-nodes whose persisted outputs are missing or stale against the current
+nodes whose persisted outputs are missing, stale or unverified against the current
 configuration (see ``freshness/``); a rerun with unchanged settings does no
 node work."""
 

@@ -16,8 +16,9 @@ The stamp's digest is a hash of those. An artifact is **fresh** when its
 recorded digest equals the digest the current configuration gives for it,
 worked out from the raw sources and parameters down the pipeline; **stale**
 otherwise (with the first setting that differs, old and new value); **missing**
-when it is not there (or saved in the other table format). A source that is not on this machine (the report
-machine has no raw files) counts as it was recorded.
+when it is not there (or saved in the other table format). A raw source that is
+not on this machine (the report machine has no raw files) counts as it was
+recorded, and what is made from it directly is **unverified**.
 
 ``stamps`` reads and writes one stamp; ``params`` says which parameters a
 stamp records; ``provenance`` works out the expected

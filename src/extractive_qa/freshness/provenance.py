@@ -1,6 +1,7 @@
 """The stamp the current configuration gives each persisted entry, against
-the one recorded beside it: fresh, stale (why, and where to rebuild from) or
-missing; and the nodes a run must do again."""
+the one recorded beside it: fresh, stale (why, and where to rebuild from),
+missing or unverified (a raw source not on this machine); and the nodes a run
+must do again."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class EntryState:
     """One persisted entry against the current configuration."""
 
     name: str
-    state: str  # fresh, stale, missing, unchecked
+    state: str  # fresh, stale, missing, unverified, unchecked
     why: str = ""
     rebuild_from: str | None = None
 
@@ -74,6 +75,17 @@ class Provenance:
     def forget(self, name: str) -> None:
         """Drop what is cached about ``name`` (after it was saved again)."""
         self._recorded.pop(name, None)
+
+    def absent_sources(self, node: Node) -> list[str]:
+        """The raw sources ``node`` reads that are not on this machine, each
+        with where it was looked for: taken as they were recorded."""
+        absent = []
+        for name in self.data_inputs(node):
+            if name in self.producers or self.source(name) is not None:
+                continue
+            location = artifact_location(self.dataset(name))
+            absent.append(f"{name} ({location[1]})" if location else name)
+        return absent
 
     def data_inputs(self, node: Node) -> list[str]:
         """The node's inputs that decide its outputs: not parameters, not
@@ -132,6 +144,15 @@ class Provenance:
                 node.name,
             )
         if recorded.digest == self.expected(node).digest:
+            absent = self.absent_sources(node)
+            if absent:
+                return EntryState(
+                    name,
+                    "unverified",
+                    f"made from {', '.join(absent)}, which is not on this machine; "
+                    "taken as unchanged",
+                    node.name,
+                )
             return EntryState(name, "fresh")
         why, rebuild_from = self.why_stale(name, recorded)
         return EntryState(name, "stale", why, rebuild_from)
@@ -309,19 +330,23 @@ def stale_message(
 
 
 def nodes_to_run(pipeline: Pipeline, provenance: Provenance) -> tuple[list[Node], dict]:
-    """The nodes of ``pipeline`` whose persisted outputs are missing or stale;
-    the producers of in-memory inputs they read; and nodes that persist
-    nothing (e.g. push_to_hub) when an input of theirs is made again. Also
-    each output's state."""
+    """The nodes of ``pipeline`` whose persisted outputs are missing, stale or
+    unverified; the producers of in-memory inputs they read; and nodes that
+    persist nothing (e.g. push_to_hub) when an input of theirs is made again.
+    Also each output's state."""
     states = {
         output: provenance.state(output)
         for node in pipeline.nodes
         for output in node.outputs
     }
+    # An unverified output is run for again: its node reads the raw source
+    # (or, for synthetic data, writes it) or says where it is missing.
     needed = {
         node.name
         for node in pipeline.nodes
-        if any(states[o].state in ("missing", "stale") for o in node.outputs)
+        if any(
+            states[o].state in ("missing", "stale", "unverified") for o in node.outputs
+        )
     }
     by_output = {o: node for node in pipeline.nodes for o in node.outputs}
     persists_nothing = {
