@@ -408,6 +408,27 @@ def test_source_fingerprint_follows_content_and_is_none_when_absent(tmp_path):
     assert source_fingerprint(dataset) != first
 
 
+def test_a_raw_folder_counts_by_the_content_of_its_files(tmp_path):
+    """A saved datasets.Dataset given as a raw source: an edit that keeps every
+    file's size (one syllable for another) is still a change."""
+    folder = tmp_path / "raw_validation"
+    datasets.Dataset.from_dict(
+        {"context": ["홍솔서는 부산에서 태어났다."]}
+    ).save_to_disk(str(folder))
+    dataset = ArrowTableDataset(path=str(folder))
+    first = source_fingerprint(dataset)
+    arrow = next(folder.glob("*.arrow"))
+    before = arrow.read_bytes()
+    edited = before.replace("홍솔서".encode(), "홍솔시".encode())
+    assert edited != before and len(edited) == len(before)
+
+    arrow.write_bytes(edited)
+
+    assert source_fingerprint(dataset) != first
+    arrow.write_bytes(before)
+    assert source_fingerprint(dataset) == first
+
+
 def test_a_local_file_given_for_a_hub_split_counts_by_its_content(tmp_path):
     """The korquad env's --params=train_file=...: replacing the file makes what
     was made from it stale; the same bytes elsewhere do not."""

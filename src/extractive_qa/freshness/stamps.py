@@ -169,19 +169,9 @@ def remove_stamp(dataset: Any) -> None:
         fs.rm(sidecar)
 
 
-def _file_fingerprint(fs: Any, path: str) -> str | None:
-    """Content fingerprint of a file or folder; None when it is not there."""
-    if not fs.exists(path):
-        return None
-    if fs.isdir(path):
-        listing = fs.find(path, detail=True)
-        return _digest(
-            sorted(
-                (name[len(path) :], info.get("size"), str(info.get("ETag") or ""))
-                for name, info in listing.items()
-            )
-        )
-    info = fs.info(path)
+def _content_hash(fs: Any, path: str, info: dict[str, Any]) -> str:
+    """The object store's hash of one file (with its size), or a hash of its
+    bytes where the store keeps none (a local disk)."""
     remote_hash = info.get("ETag") or info.get("md5Hash") or info.get("content_md5")
     if remote_hash:
         return _digest([info.get("size"), str(remote_hash)])
@@ -190,6 +180,22 @@ def _file_fingerprint(fs: Any, path: str) -> str | None:
         for chunk in iter(lambda: file.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()[:16]
+
+
+def _file_fingerprint(fs: Any, path: str) -> str | None:
+    """Content fingerprint of a file or folder (each file in it, by name and
+    content); None when it is not there."""
+    if not fs.exists(path):
+        return None
+    if fs.isdir(path):
+        listing = fs.find(path, detail=True)
+        return _digest(
+            sorted(
+                (name[len(path) :], _content_hash(fs, name, info))
+                for name, info in listing.items()
+            )
+        )
+    return _content_hash(fs, path, fs.info(path))
 
 
 def source_fingerprint(dataset: Any) -> str | None:
