@@ -145,3 +145,14 @@ def test_scratch_folders_of_killed_launches_go_and_live_ones_stay(
         running.kill()
         running.wait(timeout=30)
         checkpoints.discard(keep_remote=True)
+
+
+def test_other_runs_in_the_store_are_listed_not_this_one(store) -> None:
+    fs = fsspec.filesystem("memory")
+    checkpoints = RemoteCheckpoints(CheckpointFolder(f"memory://{store}"), "run-abc")
+    assert checkpoints.other_runs() == []
+    put_checkpoint(store, "checkpoint-4")
+    fs.pipe(f"{store}/run-old/checkpoint-2/model.safetensors", b"2")
+    fs.pipe(f"{store}/notes.txt", b"not a run")
+
+    assert checkpoints.other_runs() == ["run-old"]

@@ -69,6 +69,18 @@ class RemoteCheckpoints(TrainerCallback):
         self.local_run_dir = self.scratch / f"{run_name}-{launch_id()}"
         self._run_name = run_name
 
+    def other_runs(self) -> list[str]:
+        """The other runs (other settings) with checkpoints in the store."""
+        parent = self.remote.rpartition("/")[0]
+        if not self.fs.exists(parent):
+            return []
+        names = {
+            path.rstrip("/").rpartition("/")[2]
+            for path in self.fs.ls(parent, detail=False)
+        }
+        own = self.remote.rpartition("/")[2]
+        return sorted(name for name in names if name.startswith("run-") and name != own)
+
     def _remote_checkpoints(self) -> dict[int, str]:
         """Step -> remote folder of every whole checkpoint."""
         if not self.fs.exists(self.remote):

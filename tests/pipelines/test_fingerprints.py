@@ -75,6 +75,8 @@ def test_logits_of_old_windows_are_refused_after_a_tokenizer_change(
     assert f"validation_features (fingerprint {new.short()})" in message
     assert old.tokenizer in message and new.tokenizer in message
     assert "kedro run --from-nodes=predict" in message
+    # Not the only way out: on separate machines, predict is the train stage's.
+    assert "`kedro run --pipelines=train` on the train machine" in message
 
 
 def test_predict_refuses_windows_cut_with_another_tokenizer(

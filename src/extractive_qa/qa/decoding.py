@@ -198,7 +198,9 @@ def check_inputs_match(
         "validation_features",
         features_fingerprint,
         "The logits were predicted for other windows; rerun "
-        "`kedro run --from-nodes=predict`.",
+        "`kedro run --from-nodes=predict` (with the stages on separate machines: "
+        "`kedro run --pipelines=train` on the train machine, then "
+        "`--pipelines=report`).",
     )
     check_value(
         "examples",

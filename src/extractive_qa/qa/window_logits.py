@@ -59,7 +59,8 @@ def window_arrays(features: datasets.Dataset, logits: datasets.Dataset) -> Windo
     if not np.array_equal(bounds, logit_bounds):
         raise ValueError(
             "validation_logits and validation_features disagree on window lengths; "
-            "rerun `kedro run --nodes=predict`."
+            "rerun `kedro run --nodes=predict` (with the stages on separate "
+            "machines: `kedro run --pipelines=train` on the train machine)."
         )
     flat_pairs = pairs.flatten().to_numpy(zero_copy_only=False)
     in_context = pairs.is_valid().to_numpy(zero_copy_only=False)

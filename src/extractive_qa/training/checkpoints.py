@@ -118,15 +118,20 @@ class CheckpointLog(TrainerCallback):
             logger.info("saved checkpoint-%d in %s", state.global_step, args.output_dir)
 
 
-def note_other_runs(output_dir: str, run_dir: Path) -> None:
-    """Say so when the working folder holds checkpoints of other runs."""
+def local_other_runs(output_dir: str, run_dir: Path) -> list[str]:
+    """The runs other than ``run_dir``'s with checkpoints in the local folder."""
     root = Path(output_dir)
     if not root.is_dir():
-        return
-    others = sorted(
-        p.name for p in root.iterdir() if p.is_dir() and p.name.startswith("run-")
+        return []
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if p.is_dir() and p.name.startswith("run-") and p.name != run_dir.name
     )
-    others = [name for name in others if name != run_dir.name]
+
+
+def note_other_runs(output_dir: str, others: list[str]) -> None:
+    """Say so when the working folder holds checkpoints of other runs."""
     if others:
         logger.warning(
             "%s holds checkpoints of %d other run(s) with other settings, data or "

@@ -33,6 +33,7 @@ from extractive_qa.training.arguments import optimisation_arguments
 from extractive_qa.training.checkpoints import (
     CheckpointLog,
     last_complete_checkpoint,
+    local_other_runs,
     note_other_runs,
     run_directory,
     run_fingerprint,
@@ -124,10 +125,12 @@ def resume_point(
     store = None
     if checkpoint_folder.remote:
         store = RemoteCheckpoints(checkpoint_folder, f"run-{fingerprint}")
+        note_other_runs(checkpoint_folder.location, store.other_runs())
         run_dir, checkpoint = store.local_run_dir, store.fetch_latest()
     else:
         run_dir = run_directory(checkpoint_folder.location, fingerprint)
-        note_other_runs(checkpoint_folder.location, run_dir)
+        others = local_other_runs(checkpoint_folder.location, run_dir)
+        note_other_runs(checkpoint_folder.location, others)
         checkpoint = last_complete_checkpoint(run_dir)
     if checkpoint is not None:
         logger.info("resuming fine-tuning from %s", checkpoint)
