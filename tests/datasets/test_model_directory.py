@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -174,3 +175,47 @@ def test_answer_settings_travel_with_the_model(
     # A model without settings (not fine-tuned here) loads without them.
     dataset.save(qa_model)
     assert dataset.load().settings is None
+
+
+def test_a_load_during_a_save_never_gives_half_of_each(
+    memory_root: str, qa_model: QAModel, monkeypatch
+) -> None:
+    """Readers take no lock (the answer command, the served model): a save may
+    publish while a load copies the directory file by file."""
+    path = f"{memory_root}/models/qa_model"
+    reader, writer = QAModelDataset(filepath=path), QAModelDataset(filepath=path)
+    writer.save(qa_model)
+    retrained = copy.deepcopy(qa_model.model)
+    with torch.no_grad():
+        next(retrained.parameters()).add_(1.0)
+    newer = QAModel(model=retrained, tokenizer=qa_model.tokenizer)
+    fs = fsspec.filesystem("memory")
+    directory = fsspec.core.strip_protocol(path)
+    real_get = fs.get
+    copies = []
+
+    def get_while_a_save_publishes(remote: str, local: str, **kwargs) -> None:
+        copies.append(remote)
+        if len(copies) > 1:
+            return real_get(remote, local, **kwargs)
+        # The old weights first; the save publishes; then the rest, new.
+        real_get(f"{directory}/model.safetensors", f"{local}/model.safetensors")
+        writer.save(newer)
+        for name in fs.find(directory):
+            if not name.endswith("/model.safetensors"):
+                real_get(name, f"{local}/{name[len(directory) + 1 :]}")
+
+    monkeypatch.setattr(fs, "get", get_while_a_save_publishes)
+
+    assert_same_qa_model(reader.load(), newer)
+    assert len(copies) == 2
+
+    # A save at every copy: the load gives up and says why.
+    def get_while_saving_each_time(remote: str, local: str, **kwargs) -> None:
+        copies.append(remote)
+        writer.save(qa_model)
+        real_get(remote, local, **kwargs)
+
+    monkeypatch.setattr(fs, "get", get_while_saving_each_time)
+    with pytest.raises(DatasetError, match=r"was replaced by a save each time it was"):
+        reader.load()

@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 _Saved = TypeVar("_Saved")
 
+# How often a load copies a directory that a save keeps replacing meanwhile.
+DOWNLOAD_TRIES = 3
+
 # save_pretrained always writes one of these; a directory holding neither was not
 # written by these datasets, and replacing it could wipe unrelated files.
 _SAVE_PRETRAINED_MARKERS = ("config.json", "tokenizer_config.json")
@@ -134,10 +137,39 @@ class _PretrainedDirectoryDataset(AbstractDataset[_Saved, _Saved]):
             )
         if self._protocol == "file":
             return self._read(self._path)
-        with tempfile.TemporaryDirectory() as local_dir:
-            # The trailing slash copies the directory's contents, not the directory.
+        for _ in range(DOWNLOAD_TRIES):
+            with tempfile.TemporaryDirectory() as local_dir:
+                if self._download(local_dir):
+                    return self._read(local_dir)
+            self._fs.invalidate_cache(self._path)
+        raise DatasetError(
+            f"{self._protocol}://{self._path} was replaced by a save each time it "
+            f"was read ({DOWNLOAD_TRIES} tries): the run or command that saves it "
+            "is still at work. Load it again once that save is done."
+        )
+
+    def _marker_version(self) -> tuple[str, ...] | None:
+        """What changes whenever a save publishes the marker; None: no marker."""
+        try:
+            info = self._fs.info(f"{self._path}/{self.MARKER}")
+        except FileNotFoundError:
+            return None
+        keys = ("LastModified", "mtime", "created", "ETag", "size")
+        return tuple(str(info.get(key)) for key in keys)
+
+    def _download(self, local_dir: str) -> bool:
+        """Copy the directory to ``local_dir``; whether the copy is one whole
+        save. Readers take no lock (the answer command, the served model), so
+        a save may publish during the copy: its marker, removed first and
+        copied last, then differs from the one seen before, or is gone."""
+        before = self._marker_version()
+        try:
+            # The trailing slash copies the directory's contents, not the folder.
             self._fs.get(f"{self._path}/", local_dir, recursive=True)
-            return self._read(local_dir)
+        except FileNotFoundError:
+            return False  # a file removed by a publish while it was listed
+        copied = Path(local_dir, self.MARKER).is_file()
+        return copied and before is not None and self._marker_version() == before
 
     def save(self, data: _Saved) -> None:
         saves = self._saves()
