@@ -3,6 +3,7 @@ pipeline of real JSON files run by Kedro's runner with the stamping hooks."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -31,6 +32,7 @@ from extractive_qa.freshness import (
     read_stamp,
     source_fingerprint,
 )
+from extractive_qa.freshness.stamps import Stamp
 from extractive_qa.pipeline_registry import register_pipelines
 from extractive_qa.qa.fingerprint import StaleArtifactError
 
@@ -116,6 +118,49 @@ def test_a_whole_number_written_as_a_float_is_the_same_setting(made):
         "result": "fresh",
     }
     assert states(made, factor=2.5) == {"middle": "stale", "result": "stale"}
+
+
+def legacy_digest(stamp: dict) -> str:
+    """A stamp's digest as written before whole floats were digested as ints."""
+    keys = ("node", "code", "params", "inputs", "allow_stale")
+    text = json.dumps(
+        {key: stamp[key] for key in keys}, sort_keys=True, ensure_ascii=False
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def test_stamps_written_before_whole_floats_were_digested_as_ints_stay_fresh(
+    tmp_path,
+):
+    (tmp_path / "raw.json").write_text(json.dumps({"a": 1.25, "b": 2.5}))
+    run(tmp_path, factor=2.0)
+    # Rewrite both stamps as the earlier version wrote them.
+    middle_file, result_file = (
+        tmp_path / ".middle.json.stamp.json",
+        tmp_path / ".result.json.stamp.json",
+    )
+    middle = json.loads(middle_file.read_text())
+    middle["digest"] = legacy_digest(middle)
+    middle_file.write_text(json.dumps(middle))
+    result = json.loads(result_file.read_text())
+    result["inputs"]["middle"] = middle["digest"]
+    result["digest"] = legacy_digest(result)
+    result_file.write_text(json.dumps(result))
+    # Not the digest this version gives the same stamp.
+    assert middle["digest"] != Stamp(**{**middle, "digest": ""}).digest
+
+    assert states(tmp_path, factor=2.0) == {"middle": "fresh", "result": "fresh"}
+    assert states(tmp_path, factor=2) == {"middle": "fresh", "result": "fresh"}
+    provenance = Provenance(catalog(tmp_path, factor=3), [PIPELINE])
+    assert provenance.state("middle").why == "made with scale.factor: 2.0 -> 3"
+    assert provenance.state("result").why == (
+        "made from middle, which was made with scale.factor: 2.0 -> 3"
+    )
+
+
+def test_a_setting_given_as_1_for_a_true_is_named_not_other_inputs(made):
+    provenance = Provenance(catalog(made, digits=True), [PIPELINE])
+    assert provenance.state("result").why == "made with rounding.digits: 1 -> True"
 
 
 def test_a_change_upstream_makes_everything_after_it_stale(made):

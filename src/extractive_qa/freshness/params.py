@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 # Settings that change how fast a node works, where scratch files go or where
@@ -34,6 +35,26 @@ def result_settings(name: str, value: Any) -> Any:
     return _results_only(value, "" if name == "parameters" else name[len("params:") :])
 
 
+def canonical_numbers(value: Any) -> Any:
+    """``value`` with whole floats as ints, so that a setting given as ``1``
+    on the command line and ``1.0`` in a file (equal to the node) compare and
+    digest alike; booleans stay booleans."""
+    if isinstance(value, dict):
+        return {key: canonical_numbers(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [canonical_numbers(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _same(before: Any, after: Any) -> bool:
+    """Equal as settings: ``1`` is ``1.0``, but ``true`` is not ``1``."""
+    return json.dumps(canonical_numbers(before), sort_keys=True, default=str) == (
+        json.dumps(canonical_numbers(after), sort_keys=True, default=str)
+    )
+
+
 def _flatten(value: Any, prefix: str) -> dict[str, Any]:
     if isinstance(value, dict):
         flat: dict[str, Any] = {}
@@ -50,5 +71,5 @@ def changed_settings(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [
         f"{key}: {before.get(key, '(unset)')!r} -> {after.get(key, '(unset)')!r}"
         for key in sorted(before.keys() | after.keys())
-        if before.get(key, "(unset)") != after.get(key, "(unset)")
+        if not _same(before.get(key, "(unset)"), after.get(key, "(unset)"))
     ]

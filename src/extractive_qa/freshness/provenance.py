@@ -5,6 +5,7 @@ must do again."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,11 @@ from typing import Any
 from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
 
-from extractive_qa.freshness.params import changed_settings, result_settings
+from extractive_qa.freshness.params import (
+    canonical_numbers,
+    changed_settings,
+    result_settings,
+)
 from extractive_qa.freshness.stamps import (
     Stamp,
     artifact_location,
@@ -21,6 +26,29 @@ from extractive_qa.freshness.stamps import (
     read_stamp,
     source_fingerprint,
 )
+
+
+def _made_from(stamp: Stamp) -> str:
+    return json.dumps(
+        {
+            "node": stamp.node,
+            "code": stamp.code,
+            "params": canonical_numbers(stamp.params),
+            "inputs": stamp.inputs,
+            "allow_stale": stamp.allow_stale,
+        },
+        sort_keys=True,
+        default=str,
+    )
+
+
+def made_alike(recorded: Stamp, expected: Stamp) -> bool:
+    """Whether ``recorded`` says what ``expected`` says: the same digest, or,
+    for stamps written before whole floats were digested as ints, the same
+    node, code, settings (``1`` is ``1.0``), inputs and allow_stale."""
+    return recorded.digest == expected.digest or _made_from(recorded) == _made_from(
+        expected
+    )
 
 
 @dataclass(frozen=True)
@@ -104,7 +132,12 @@ class Provenance:
         inputs: dict[str, str] = {}
         for name in self.data_inputs(node):
             if name in self.producers:
-                inputs[name] = self.expected(self.producers[name]).digest
+                # A fresh input by its recorded digest: one stamped before
+                # 1 and 1.0 digested alike is still the same input.
+                upstream = self.expected(self.producers[name])
+                recorded = self.recorded(name)
+                alike = recorded is not None and made_alike(recorded, upstream)
+                inputs[name] = recorded.digest if alike else upstream.digest
                 continue
             fingerprint = self.source(name)
             if fingerprint is None:
@@ -143,7 +176,7 @@ class Provenance:
                 "by a save that was cut short)",
                 node.name,
             )
-        if recorded.digest == self.expected(node).digest:
+        if made_alike(recorded, self.expected(node)):
             absent = self.absent_sources(node)
             if absent:
                 return EntryState(
@@ -173,7 +206,7 @@ class Provenance:
                 continue
             recorded = self.recorded(input_name)
             expected = self.expected(self.producers[input_name])
-            if recorded is None or recorded.digest != expected.digest:
+            if recorded is None or not made_alike(recorded, expected):
                 return self._rebuild_start(input_name)
         return node.name
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from kedro.pipeline.node import Node
 
 import extractive_qa
+from extractive_qa.freshness.params import canonical_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -27,19 +28,6 @@ UNSTAMPED = "unstamped"
 def _digest(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _same_number_same_form(value: Any) -> Any:
-    """``value`` with whole floats as ints, so that a setting given as ``1``
-    on the command line and ``1.0`` in a file (equal to the node) digest
-    alike."""
-    if isinstance(value, dict):
-        return {key: _same_number_same_form(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_same_number_same_form(item) for item in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 @dataclass
@@ -60,7 +48,7 @@ class Stamp:
                 {
                     "node": self.node,
                     "code": self.code,
-                    "params": _same_number_same_form(self.params),
+                    "params": canonical_numbers(self.params),
                     "inputs": self.inputs,
                     "allow_stale": self.allow_stale,
                 }

@@ -26,7 +26,7 @@ from transformers import (
     TrainingArguments,
 )
 
-from extractive_qa.freshness.params import NOT_RESULT_SETTINGS
+from extractive_qa.freshness.params import NOT_RESULT_SETTINGS, canonical_numbers
 from extractive_qa.qa.fingerprint import read_stamp
 
 logger = logging.getLogger(__name__)
@@ -60,9 +60,9 @@ def run_fingerprint(
     """A hash of what decides the outcome of a fine-tuning run."""
     stamps = [read_stamp(train_features), read_stamp(validation_features)]
     described = {
-        "training": {
-            k: v for k, v in sorted(training.items()) if k not in _NOT_FINGERPRINTED
-        },
+        "training": canonical_numbers(
+            {k: v for k, v in sorted(training.items()) if k not in _NOT_FINGERPRINTED}
+        ),
         "features": [None if s is None else s.short() for s in stamps],
         # Unstamped windows (built outside the pipeline) still tie by content size.
         "windows": [len(train_features), len(validation_features)],
