@@ -10,10 +10,12 @@ from pathlib import Path
 
 import fsspec
 import pytest
+import s3fs
 import torch
 from kedro.io.core import DatasetError
 from transformers import ElectraForQuestionAnswering, PreTrainedTokenizerBase
 
+from extractive_qa.bench.storage import moto_server
 from extractive_qa.datasets import QAModelDataset, TokenizerDataset
 from extractive_qa.qa_model import QAModel
 
@@ -177,19 +179,40 @@ def test_answer_settings_travel_with_the_model(
     assert dataset.load().settings is None
 
 
+@pytest.fixture(scope="module")
+def s3_root() -> Iterator[tuple[str, dict]]:
+    """A bucket on moto's S3 server (127.0.0.1, stopped by its PID): s3fs
+    answers file details from its listing cache, which memory:// has not."""
+    with moto_server() as endpoint:
+        credentials = {
+            "key": "testing",
+            "secret": "testing",
+            "client_kwargs": {"endpoint_url": endpoint},
+        }
+        fs = s3fs.S3FileSystem(**credentials, skip_instance_cache=True)
+        fs.mkdir("models")
+        yield "s3://models", credentials
+
+
+@pytest.mark.parametrize("store", ["memory", "s3"])
 def test_a_load_during_a_save_never_gives_half_of_each(
-    memory_root: str, qa_model: QAModel, monkeypatch
+    store: str, request, qa_model: QAModel, monkeypatch
 ) -> None:
     """Readers take no lock (the answer command, the served model): a save may
     publish while a load copies the directory file by file."""
-    path = f"{memory_root}/models/qa_model"
-    reader, writer = QAModelDataset(filepath=path), QAModelDataset(filepath=path)
+    if store == "s3":
+        root, credentials = request.getfixturevalue("s3_root")
+    else:
+        root, credentials = request.getfixturevalue("memory_root"), None
+    path = f"{root}/run-{uuid.uuid4().hex}/qa_model"
+    reader = QAModelDataset(filepath=path, credentials=credentials)
+    writer = QAModelDataset(filepath=path, credentials=credentials)
     writer.save(qa_model)
     retrained = copy.deepcopy(qa_model.model)
     with torch.no_grad():
         next(retrained.parameters()).add_(1.0)
     newer = QAModel(model=retrained, tokenizer=qa_model.tokenizer)
-    fs = fsspec.filesystem("memory")
+    fs = reader._fs
     directory = fsspec.core.strip_protocol(path)
     real_get = fs.get
     copies = []
@@ -198,10 +221,12 @@ def test_a_load_during_a_save_never_gives_half_of_each(
         copies.append(remote)
         if len(copies) > 1:
             return real_get(remote, local, **kwargs)
-        # The old weights first; the save publishes; then the rest, new.
+        # The folder is listed (as a recursive copy does), the old weights
+        # copied; the save publishes; then the rest, new.
+        names = fs.find(directory)
         real_get(f"{directory}/model.safetensors", f"{local}/model.safetensors")
         writer.save(newer)
-        for name in fs.find(directory):
+        for name in names:
             if not name.endswith("/model.safetensors"):
                 real_get(name, f"{local}/{name[len(directory) + 1 :]}")
 
@@ -210,10 +235,10 @@ def test_a_load_during_a_save_never_gives_half_of_each(
     assert_same_qa_model(reader.load(), newer)
     assert len(copies) == 2
 
-    # A save at every copy: the load gives up and says why.
+    # Another model saved at every copy: the load gives up and says why.
     def get_while_saving_each_time(remote: str, local: str, **kwargs) -> None:
         copies.append(remote)
-        writer.save(qa_model)
+        writer.save(qa_model if len(copies) % 2 else newer)
         real_get(remote, local, **kwargs)
 
     monkeypatch.setattr(fs, "get", get_while_saving_each_time)

@@ -141,35 +141,49 @@ class _PretrainedDirectoryDataset(AbstractDataset[_Saved, _Saved]):
             with tempfile.TemporaryDirectory() as local_dir:
                 if self._download(local_dir):
                     return self._read(local_dir)
-            self._fs.invalidate_cache(self._path)
+        where = f"{self._protocol}://{self._path}"
+        if self._version() is None:
+            raise DatasetError(
+                f"{where} was removed while it was read ({self.MARKER} is gone): "
+                "a save replacing it is at work, or it was deleted. Load it again "
+                "once that save is done."
+            )
         raise DatasetError(
-            f"{self._protocol}://{self._path} was replaced by a save each time it "
-            f"was read ({DOWNLOAD_TRIES} tries): the run or command that saves it "
-            "is still at work. Load it again once that save is done."
+            f"{where} was replaced by a save each time it was read "
+            f"({DOWNLOAD_TRIES} tries): the run or command that saves it is still "
+            "at work. Load it again once that save is done."
         )
 
-    def _marker_version(self) -> tuple[str, ...] | None:
-        """What changes whenever a save publishes the marker; None: no marker."""
-        try:
-            info = self._fs.info(f"{self._path}/{self.MARKER}")
-        except FileNotFoundError:
+    def _version(self) -> str | None:
+        """The details of every file of the directory (ETag, size, time),
+        asked of the store itself, not of a cached listing: a save that
+        publishes changes them. None: no marker, no whole save."""
+        self._fs.invalidate_cache(self._path)
+        files = self._fs.find(self._path, detail=True)
+        if f"{self._path}/{self.MARKER}" not in files:
             return None
-        keys = ("LastModified", "mtime", "created", "ETag", "size")
-        return tuple(str(info.get(key)) for key in keys)
+        return json.dumps(
+            {
+                name: {key: value for key, value in info.items() if key != "name"}
+                for name, info in files.items()
+            },
+            sort_keys=True,
+            default=str,
+        )
 
     def _download(self, local_dir: str) -> bool:
         """Copy the directory to ``local_dir``; whether the copy is one whole
         save. Readers take no lock (the answer command, the served model), so
-        a save may publish during the copy: its marker, removed first and
-        copied last, then differs from the one seen before, or is gone."""
-        before = self._marker_version()
+        a save may publish during the copy: its files then differ from those
+        seen before, or its marker is gone."""
+        before = self._version()
         try:
             # The trailing slash copies the directory's contents, not the folder.
             self._fs.get(f"{self._path}/", local_dir, recursive=True)
         except FileNotFoundError:
             return False  # a file removed by a publish while it was listed
         copied = Path(local_dir, self.MARKER).is_file()
-        return copied and before is not None and self._marker_version() == before
+        return copied and before is not None and self._version() == before
 
     def save(self, data: _Saved) -> None:
         saves = self._saves()
