@@ -213,6 +213,7 @@ def test_settings_this_machine_checks_are_checked_for_the_nodes_that_use_them():
             "an empty folder name ('//') puts the models under another key than "
             "the tables; write 's3://my-bucket/run6'",
         ),
+        ("gs://my-bucket/a//b", "the tables; write 'gs://my-bucket/a/b'"),
     ],
 )
 def test_a_storage_root_written_wrongly_is_named(storage: str, line: str) -> None:
@@ -229,6 +230,7 @@ def test_a_storage_root_written_wrongly_is_named(storage: str, line: str) -> Non
         "/tmp/run",
         "run:1",
         "file:///tmp/run",
+        "file:///tmp//run",
         "simplecache::s3://my-bucket/run1",
         "gs://b/x",
         "memory://b",

@@ -163,7 +163,7 @@ def _status_lines(metadata: Any, env: str | None, params: dict[str, Any]) -> lis
         try:
             context = session.load_context()
         except SettingsError as error:  # the storage root, checked first
-            problems = error.problems
+            problems = error.problems or [str(error)]
         else:
             problems = parameter_problems(context.params)
         if problems:

@@ -330,7 +330,7 @@ def file_setting_problems(params: dict[str, Any], given: dict[str, Any]) -> list
         f"reads it from the command line only; remove it there and pass "
         f"--params={key}={params[key]} instead"
         for key in COMMAND_LINE_ONLY
-        if key in params and key not in given
+        if params.get(key) is not None and key not in given
     ]
 
 
@@ -343,8 +343,10 @@ class ParameterCheck:
         """The storage root first: the catalog is built from it, and a URL
         it cannot use fails there with fsspec's bare "Protocol not known".
         Likewise a root given where the catalog does not read it."""
-        given = getattr(context, "_runtime_params", None) or {}
-        problems = file_setting_problems(context.params, given)
+        given = getattr(context.config_loader, "runtime_params", None)
+        problems = []
+        if isinstance(given, dict):  # what --params gave, where Kedro says
+            problems += file_setting_problems(context.params, given)
         problems += parameter_problems({"storage": context.params.get("storage")})
         if problems:
             raise settings_error(problems)

@@ -181,14 +181,14 @@ class RunLock:
 
     def check_root(self) -> None:
         """Raise ``StorageRootError`` when the root's bucket cannot be used, or
-        the lock under it cannot be read (the credentials are refused)."""
+        the lock under it cannot be read there (the credentials are refused)."""
         root = self.path.rpartition("/")[0]
         check_bucket(self.fs, root)
+        if not is_bucket_store(self.fs):
+            return
         try:
             self.holder()
         except PermissionError as error:
-            if not is_bucket_store(self.fs):
-                raise
             raise access_denied(self.fs, root, error) from None
 
     def acquire(self) -> None:

@@ -36,8 +36,8 @@ class FreshRunner(SequentialRunner):
         provenance = Provenance(catalog, [pipeline, *pipelines.values()])
         to_run, states = nodes_to_run(pipeline, provenance)
         for entry in states.values():
-            if entry.state == "stale":
-                self._logger.info("%s is stale: %s", entry.name, entry.why)
+            if entry.state in ("stale", "unverified"):
+                self._logger.info("%s is %s: %s", entry.name, entry.state, entry.why)
         skipped = [n.name for n in pipeline.nodes if n not in to_run]
         if not to_run:
             self._logger.info(

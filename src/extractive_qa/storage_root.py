@@ -59,11 +59,11 @@ def storage_url_problem(storage: str) -> str | None:
         )
     if storage.endswith("/") and rest.strip("/"):
         return f"drop the trailing '/': write {storage.rstrip('/')!r}"
-    if "//" in rest:
-        single = re.sub("/+", "/", rest)
+    if "//" in rest and protocol not in ("file", "local"):
+        single = storage[: start.end()] + re.sub("/+", "/", rest)
         return (
             "an empty folder name ('//') puts the models under another key than "
-            f"the tables; write '{protocol}://{single}'"
+            f"the tables; write '{single}'"
         )
     if protocol in BUCKET_PROTOCOLS:
         bucket = rest.split("/", 1)[0]

@@ -75,6 +75,7 @@ class Provenance:
         self._expected: dict[str, Stamp] = {}
         self._sources: dict[str, str | None] = {}
         self._recorded: dict[str, Stamp | None] = {}
+        self._states: dict[str, EntryState] = {}
 
     def dataset(self, name: str) -> Any:
         return self._catalog.get(name) if name in self._catalog else None
@@ -101,8 +102,10 @@ class Provenance:
         return self._recorded[name]
 
     def forget(self, name: str) -> None:
-        """Drop what is cached about ``name`` (after it was saved again)."""
+        """Drop what is cached about ``name`` (after it was saved again), and
+        every state, which may follow from it."""
         self._recorded.pop(name, None)
+        self._states.clear()
 
     def absent_sources(self, node: Node) -> list[str]:
         """The raw sources ``node`` reads that are not on this machine, each
@@ -157,7 +160,13 @@ class Provenance:
         return stamp
 
     def state(self, name: str) -> EntryState:
-        """Fresh, stale (with why and where to rebuild from) or missing."""
+        """Fresh, stale (with why and where to rebuild from), missing or
+        unverified; worked out once until something is saved again."""
+        if name not in self._states:
+            self._states[name] = self._state(name)
+        return self._states[name]
+
+    def _state(self, name: str) -> EntryState:
         node = self.producers.get(name)
         dataset = self.dataset(name)
         if node is None or dataset is None or artifact_location(dataset) is None:
@@ -221,7 +230,7 @@ class Provenance:
         names = {node.name for node in pipeline.nodes}
         starts = {name for name in nodes if name in names}
         if not starts:
-            return []
+            return sorted(set(nodes))  # not in that pipeline: as they are
         for _ in range(len(names)):
             ran = pipeline.filter(
                 from_nodes=sorted(starts), to_nodes=[to] if to else None
