@@ -142,6 +142,7 @@ def answer_command(argv: list[str]) -> int:
     )
     from extractive_qa.qa.answering import answer_questions, to_question_dataset
     from extractive_qa.qa.inference import pick_device
+    from extractive_qa.storage_root import StorageRootError, check_bucket
 
     transformers_logging.disable_progress_bar()
     try:
@@ -166,6 +167,7 @@ def answer_command(argv: list[str]) -> int:
         return _usage_error(str(error))
     try:
         model_dataset = QAModelDataset(filepath=args.model)
+        check_bucket(model_dataset._fs, model_dataset._path, option="--model")
         if not model_dataset.exists():
             return _usage_error(
                 f"--model {args.model}: no saved model there "
@@ -174,6 +176,8 @@ def answer_command(argv: list[str]) -> int:
                 "after `make run`."
             )
         qa_model = model_dataset.load()
+    except StorageRootError as error:
+        return _usage_error(str(error))
     except (DatasetError, ValueError) as error:
         # Kedro's "Failed while loading data from dataset ..." wraps the cause.
         if isinstance(error, DatasetError) and error.__cause__ is not None:

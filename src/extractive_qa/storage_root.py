@@ -108,22 +108,26 @@ def is_bucket_store(fs: Any) -> bool:
     return bool(BUCKET_PROTOCOLS.intersection(protocols))
 
 
-def check_bucket(fs: Any, root: str) -> None:
+def check_bucket(fs: Any, root: str, option: str = "--params=storage") -> None:
     """Raise ``StorageRootError`` unless the bucket of ``root`` (a path of
-    ``fs``, without its protocol) exists and can be read. Filesystems without
-    buckets (a local disk) are not checked."""
+    ``fs``, without its protocol) exists and can be read, naming the command
+    line ``option`` that gave it. Filesystems without buckets (a local disk)
+    are not checked."""
     if not is_bucket_store(fs):
         return
     bucket = root.strip("/").split("/", 1)[0]
     url = fs.unstrip_protocol(bucket)
-    setting = f"storage={fs.unstrip_protocol(root.rstrip('/'))}"
+    given = fs.unstrip_protocol(root.rstrip("/"))
+    setting = (
+        f"storage={given}" if option == "--params=storage" else f"{option} {given}"
+    )
     try:
         fs.info(bucket)
     except FileNotFoundError:
         raise StorageRootError(
             f"{setting}: the bucket {url} does not exist at {_endpoint(fs)}. A run "
             "creates no bucket; create it (e.g. `aws s3 mb "
-            f"{url}`), or correct the bucket's name in --params=storage=... ."
+            f"{url}`), or correct the bucket's name in {option}=... ."
         ) from None
     except PermissionError:
         # Reading the bucket itself needs a right that keys scoped to a prefix

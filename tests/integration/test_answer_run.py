@@ -133,6 +133,25 @@ def test_command_line_names_a_missing_model_directory(
     assert "catalog" not in result.stderr
 
 
+def test_command_line_names_a_missing_bucket(aws_env: dict, s3_endpoint: str):
+    result = subprocess.run(
+        [sys.executable, "-m", "extractive_qa", "answer"]
+        + ["--model", "s3://no-such-models/fine_tuned_model"]
+        + ["--question", "q", "--context", "c"],
+        env=aws_env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "error: --model s3://no-such-models/fine_tuned_model: the bucket "
+        f"s3://no-such-models does not exist at endpoint {s3_endpoint}."
+    )
+    assert "correct the bucket's name in --model=... ." in result.stderr
+    assert "no saved model there" not in result.stderr
+
+
 def answer_file(
     project: Path,
     questions: Path | str,
