@@ -32,6 +32,7 @@ from extractive_qa.freshness import (
     read_stamp,
     source_fingerprint,
 )
+from extractive_qa.freshness.provenance import made_alike
 from extractive_qa.freshness.stamps import Stamp
 from extractive_qa.pipeline_registry import register_pipelines
 from extractive_qa.qa.fingerprint import StaleArtifactError
@@ -156,6 +157,23 @@ def test_stamps_written_before_whole_floats_were_digested_as_ints_stay_fresh(
     assert provenance.state("result").why == (
         "made from middle, which was made with scale.factor: 2.0 -> 3"
     )
+
+
+def test_a_stamp_that_recorded_a_setting_which_no_longer_counts_is_alike():
+    """Stamps written when training.report_to still counted record it; the
+    entry they stamp is what would be made now."""
+    now = Stamp("fine_tune", "0.1:abc", {"params:training": {"epochs": 2}}, {})
+    before = Stamp(
+        "fine_tune",
+        "0.1:abc",
+        {"params:training": {"epochs": 2.0, "report_to": "none"}},
+        {},
+    )
+
+    assert before.digest != now.digest
+    assert made_alike(before, now)
+    other = Stamp("fine_tune", "0.1:abc", {"params:training": {"epochs": 3}}, {})
+    assert not made_alike(before, other)
 
 
 def test_a_setting_given_as_1_for_a_true_is_named_not_other_inputs(made):

@@ -29,11 +29,14 @@ from extractive_qa.freshness.stamps import (
 
 
 def _made_from(stamp: Stamp) -> str:
+    params = {
+        name: result_settings(name, value) for name, value in stamp.params.items()
+    }
     return json.dumps(
         {
             "node": stamp.node,
             "code": stamp.code,
-            "params": canonical_numbers(stamp.params),
+            "params": canonical_numbers(params),
             "inputs": stamp.inputs,
             "allow_stale": stamp.allow_stale,
         },
@@ -44,8 +47,9 @@ def _made_from(stamp: Stamp) -> str:
 
 def made_alike(recorded: Stamp, expected: Stamp) -> bool:
     """Whether ``recorded`` says what ``expected`` says: the same digest, or,
-    for stamps written before whole floats were digested as ints, the same
-    node, code, settings (``1`` is ``1.0``), inputs and allow_stale."""
+    for stamps written by earlier versions (whole floats digested as floats,
+    settings recorded that no longer count), the same node, code, settings
+    that count (``1`` is ``1.0``), inputs and allow_stale."""
     return recorded.digest == expected.digest or _made_from(recorded) == _made_from(
         expected
     )
