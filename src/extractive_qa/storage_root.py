@@ -33,6 +33,12 @@ CREDENTIALS = (
 )
 
 
+ENDPOINT = (
+    "the endpoint (AWS_ENDPOINT_URL, or client_kwargs.endpoint_url in the "
+    "'storage' entry of conf/<env>/credentials.yml)"
+)
+
+
 class StorageRootError(RuntimeError):
     """The storage root's bucket is missing or out of reach, or there are no
     credentials for it."""
@@ -87,9 +93,7 @@ def access_denied(fs: Any, root: str, error: BaseException) -> StorageRootError:
     return StorageRootError(
         f"storage={url}: access denied at {_endpoint(fs)} ({error}). The "
         "credentials are wrong, belong to another account or endpoint, or may "
-        f"not read and write under {url}. Check {CREDENTIALS}, and the endpoint "
-        "(AWS_ENDPOINT_URL, or client_kwargs.endpoint_url in the 'storage' entry "
-        "of conf/<env>/credentials.yml)."
+        f"not read and write under {url}. Check {CREDENTIALS}, and {ENDPOINT}."
     )
 
 
@@ -142,7 +146,5 @@ def check_bucket(fs: Any, root: str, option: str = "--params=storage") -> None:
             ) from None
         raise StorageRootError(
             f"{setting}: {url} cannot be reached at {_endpoint(fs)} ({kind}: "
-            f"{error}). Check the endpoint (AWS_ENDPOINT_URL, or "
-            "client_kwargs.endpoint_url in the 'storage' entry of "
-            f"conf/<env>/credentials.yml) and {CREDENTIALS}."
+            f"{error}). Check {ENDPOINT} and {CREDENTIALS}."
         ) from None

@@ -73,32 +73,28 @@ def test_starts_counted_in_decomposed_characters_are_carried_over_exactly():
     assert report["repaired_answer_starts"] == 0
 
 
+def qa(example_id: str, question: str, text: str, start: int) -> dict:
+    return {
+        "id": example_id,
+        "question": question,
+        "answers": [{"text": text, "answer_start": start}],
+    }
+
+
+def article(context: str, *qas: dict) -> dict:
+    """One article of one paragraph, as SQuAD JSON nests it."""
+    return {"title": "김민수", "paragraphs": [{"context": context, "qas": list(qas)}]}
+
+
 def test_zero_width_characters_go_from_context_question_and_answer_alike():
     context = f"김민수는 1932년에 부{ZWSP}산에서 태어났다."
     raw = {
         "data": [
-            {
-                "title": "김민수",
-                "paragraphs": [
-                    {
-                        "context": context,
-                        "qas": [
-                            {
-                                "id": "q1",
-                                "question": f"어디에서{ZWSP} 태어났는가?",
-                                "answers": [
-                                    {"text": f"부{ZWSP}산", "answer_start": 12}
-                                ],
-                            },
-                            {
-                                "id": "q2",
-                                "question": "언제 태어났는가?",
-                                "answers": [{"text": "1932년", "answer_start": 5}],
-                            },
-                        ],
-                    }
-                ],
-            }
+            article(
+                context,
+                qa("q1", f"어디에서{ZWSP} 태어났는가?", f"부{ZWSP}산", 12),
+                qa("q2", "언제 태어났는가?", "1932년", 5),
+            )
         ]
     }
 
@@ -129,21 +125,7 @@ def test_no_break_and_ideographic_spaces_match_plain_ones():
     ]
     raw = {
         "data": [
-            {
-                "title": "김민수",
-                "paragraphs": [
-                    {
-                        "context": context,
-                        "qas": [
-                            {
-                                "id": f"q{index}",
-                                "question": "어디에서\u3000태어났는가?",
-                                "answers": [{"text": text, "answer_start": 5}],
-                            }
-                        ],
-                    }
-                ],
-            }
+            article(context, qa(f"q{index}", "어디에서\u3000태어났는가?", text, 5))
             for index, (context, text) in enumerate(
                 zip(contexts, answer_texts, strict=True)
             )

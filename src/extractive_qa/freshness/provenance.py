@@ -13,11 +13,7 @@ from typing import Any
 from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
 
-from extractive_qa.freshness.params import (
-    canonical_numbers,
-    changed_settings,
-    result_settings,
-)
+from extractive_qa.freshness.params import changed_settings, result_settings
 from extractive_qa.freshness.stamps import (
     Stamp,
     artifact_location,
@@ -29,20 +25,11 @@ from extractive_qa.freshness.stamps import (
 
 
 def _made_from(stamp: Stamp) -> str:
-    params = {
+    """The stamp's content with only the settings that count now."""
+    counted = {
         name: result_settings(name, value) for name, value in stamp.params.items()
     }
-    return json.dumps(
-        {
-            "node": stamp.node,
-            "code": stamp.code,
-            "params": canonical_numbers(params),
-            "inputs": stamp.inputs,
-            "allow_stale": stamp.allow_stale,
-        },
-        sort_keys=True,
-        default=str,
-    )
+    return json.dumps(stamp.content(counted), sort_keys=True, default=str)
 
 
 def made_alike(recorded: Stamp, expected: Stamp) -> bool:

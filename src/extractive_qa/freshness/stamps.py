@@ -44,15 +44,18 @@ class Stamp:
 
     def __post_init__(self) -> None:
         if not self.digest:
-            self.digest = _digest(
-                {
-                    "node": self.node,
-                    "code": self.code,
-                    "params": canonical_numbers(self.params),
-                    "inputs": self.inputs,
-                    "allow_stale": self.allow_stale,
-                }
-            )
+            self.digest = _digest(self.content())
+
+    def content(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What the digest is of, with ``params`` in place of the recorded
+        ones when given; whole floats as ints."""
+        return {
+            "node": self.node,
+            "code": self.code,
+            "params": canonical_numbers(self.params if params is None else params),
+            "inputs": self.inputs,
+            "allow_stale": self.allow_stale,
+        }
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False)
