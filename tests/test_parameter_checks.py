@@ -105,6 +105,11 @@ def test_every_shipped_environment_passes(env: str) -> None:
             "- training.batch_size = '16': Input should be a valid integer",
         ),
         (
+            {"training": {"compile_layers": "max-autotune"}},
+            "- training.compile_layers: 'max-autotune': use true, false or one of "
+            "default, max-autotune-no-cudagraphs",
+        ),
+        (
             {"training": {"seed": -1}},
             "- training.seed = -1: Input should be greater than or equal to 0",
         ),

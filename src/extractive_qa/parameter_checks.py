@@ -15,13 +15,19 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from kedro.framework.hooks import hook_impl
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from extractive_qa.bench.parameters import Bench
 from extractive_qa.parameter_groups import Group, ModelShape
 from extractive_qa.qa.windows import WindowSettings
 from extractive_qa.qa_model import checkpoint_folder_problem, offline_cache_problem
 from extractive_qa.storage_root import storage_url_problem
+from extractive_qa.training.compilation import COMPILE_LAYER_MODES
 
 
 class SettingsError(ValueError):
@@ -97,11 +103,20 @@ class Training(Group):
     logging_steps: int = Field(ge=1)
     report_to: str | list[str]
     dataloader_num_workers: int = Field(ge=0)
+    compile_layers: bool | str
     eval_strategy: Literal["epoch", "steps"]
     eval_steps: int | None = Field(ge=1)
     eval_metric: Literal["korquad", "squad"]
     eval_batch_size: int = Field(ge=1)
     eval_postprocessing: Postprocessing
+
+    @field_validator("compile_layers", mode="before")
+    @classmethod
+    def _a_compile_mode(cls, value: Any) -> Any:
+        if isinstance(value, bool) or value in COMPILE_LAYER_MODES:
+            return value
+        modes = ", ".join(COMPILE_LAYER_MODES)
+        raise ValueError(f"{value!r}: use true, false or one of {modes}")
 
     @model_validator(mode="after")
     def _steps_need_a_count(self) -> Training:

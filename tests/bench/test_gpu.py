@@ -156,6 +156,10 @@ def test_a_bad_configuration_is_refused_before_it_runs():
         ({"compile_scope": "heads"}, "compile_scope must be one of model, layers"),
         ({"compile": "fastest"}, "compile must be true, false or one of"),
         ({"batch_size": 0}, "batch_size must be a positive integer"),
+        (
+            {"compile": "max-autotune", "compile_scope": "layers"},
+            "layers is fine_tune's training.compile_layers",
+        ),
     ]
     for change, message in refusals:
         with pytest.raises(ValueError, match=message):

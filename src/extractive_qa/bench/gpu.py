@@ -60,6 +60,7 @@ from extractive_qa.bench.gpu_steps import (
     peak_gpu_mib,
 )
 from extractive_qa.bench.machine import describe_machine
+from extractive_qa.training.compilation import COMPILE_LAYER_MODES
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +133,16 @@ def check_configuration(configuration: dict[str, Any]) -> None:
         raise ValueError(
             f"bench.gpu.configurations entry {configuration}: compile must be "
             f"true, false or one of {', '.join(COMPILE_MODES)}."
+        )
+    if (
+        configuration["compile_scope"] == "layers"
+        and isinstance(compile_mode, str)
+        and compile_mode not in COMPILE_LAYER_MODES
+    ):
+        raise ValueError(
+            f"bench.gpu.configurations entry {configuration}: compile_scope "
+            "layers is fine_tune's training.compile_layers, which takes true, "
+            f"false or one of {', '.join(COMPILE_LAYER_MODES)}."
         )
     if not isinstance(configuration.get("batch_size"), int) or (
         configuration["batch_size"] < 1

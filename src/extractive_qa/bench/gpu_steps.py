@@ -29,6 +29,7 @@ from torch._dynamo.utils import counters
 
 from extractive_qa.bench.electra_base import base_model
 from extractive_qa.bench.gpu_profile import profile_steps
+from extractive_qa.training.compilation import compile_encoder_layers
 
 logger = logging.getLogger(__name__)
 
@@ -106,12 +107,11 @@ def compile_for(
     setting = configuration["compile"]
     if setting is False:
         return model
-    options = {} if setting is True else {"mode": setting}
     if configuration["compile_scope"] == "layers":
-        for layer in model.electra.encoder.layer:
-            layer.compile(**options)
+        # What fine_tune's training.compile_layers does.
+        compile_encoder_layers(model, setting)
         return model
-    return torch.compile(model, **options)
+    return torch.compile(model, **({} if setting is True else {"mode": setting}))
 
 
 def _compile_report(configuration: dict[str, Any], recompiled: int) -> dict | None:

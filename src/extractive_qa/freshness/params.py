@@ -13,6 +13,7 @@ NOT_RESULT_SETTINGS = frozenset(
         "tokenization.chunk_size",
         "training.keep_checkpoints",
         "training.dataloader_num_workers",
+        "training.compile_layers",
         "training.report_to",
     }
 )

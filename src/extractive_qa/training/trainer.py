@@ -38,6 +38,7 @@ from extractive_qa.training.checkpoints import (
     run_directory,
     run_fingerprint,
 )
+from extractive_qa.training.compilation import compile_encoder_layers
 from extractive_qa.training.evaluation import (
     SpanEvaluation,
     SpanEvaluationTrainer,
@@ -207,6 +208,7 @@ def fine_tune(
         metric=training["eval_metric"],
         version_2_with_negative=version_2_with_negative,
     )
+    compile_encoder_layers(base_model.model, training["compile_layers"])
     trainer = span_trainer(train_features, evaluation, base_model, training, run_dir)
     if store is not None:
         trainer.add_callback(store)

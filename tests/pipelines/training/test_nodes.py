@@ -13,6 +13,7 @@ import torch
 from transformers import ElectraForQuestionAnswering
 
 from extractive_qa.checkpoint_store import CheckpointFolder
+from extractive_qa.datasets.model_directory import QAModelDataset
 from extractive_qa.demo.synthetic import generate_korquad
 from extractive_qa.pipelines.evaluation.nodes import score
 from extractive_qa.pipelines.features.nodes import tokenize_train, tokenize_validation
@@ -87,6 +88,7 @@ def training_parameters() -> dict:
         "length_bucket_batches": 4,
         "logging_steps": 50,
         "dataloader_num_workers": 0,
+        "compile_layers": False,
         "keep_checkpoints": False,
         "eval_strategy": "epoch",
         "eval_steps": None,
@@ -279,3 +281,50 @@ def test_checkpoints_on_object_storage_resume_in_another_scratch_folder(
     finally:
         if fs.exists(store):
             fs.rm(store, recursive=True)
+
+
+def test_fine_tune_with_compiled_layers_saves_a_plain_model(
+    train_examples, validation_examples, tmp_path
+):
+    """training.compile_layers: each encoder layer trains compiled, the loss
+    still falls, and the saved model has the plain model's parameter names and
+    reloads with the trained weights."""
+    base = prepare_model(
+        train_examples,
+        demo_model_parameters(demo=TINY_DEMO | {"num_hidden_layers": 2}),
+    )["base_model"]
+    features = tokenize_train(train_examples, base.tokenizer, TOKENIZATION)
+    features = features.select(range(min(64, len(features))))
+    validation = tokenize_validation(validation_examples, base.tokenizer, TOKENIZATION)
+    pad_id = base.tokenizer.pad_token_id
+    names = set(base.model.state_dict())
+    loss_before = span_loss(base.model, features, pad_id)
+
+    try:
+        tuned = fine_tune(
+            features,
+            validation_examples,
+            validation,
+            base,
+            CheckpointFolder(str(tmp_path / "work")),
+            training_parameters() | {"compile_layers": True},
+            TOKENIZATION,
+            False,
+        )["fine_tuned_model"]
+
+        layers = tuned.model.electra.encoder.layer
+        assert len(layers) == 2
+        assert all(layer._compiled_call_impl is not None for layer in layers)
+        assert tuned.model._compiled_call_impl is None
+        assert set(tuned.model.state_dict()) == names
+        assert span_loss(tuned.model, features, pad_id) < loss_before
+
+        saved = QAModelDataset(filepath=str(tmp_path / "model"))
+        saved.save(tuned)
+        reloaded = saved.load().model
+        assert reloaded.electra.encoder.layer[0]._compiled_call_impl is None
+        trained = tuned.model.cpu().state_dict()
+        for name, tensor in reloaded.state_dict().items():
+            assert torch.equal(tensor, trained[name]), name
+    finally:
+        torch._dynamo.reset()
