@@ -186,6 +186,7 @@ def test_settings_that_only_change_speed_or_logging_leave_everything_fresh(
         subprocess_env,
         "--params=tokenization.chunk_size=7,training.keep_checkpoints=true,"
         "training.dataloader_num_workers=1,training.report_to=mlflow,"
+        "training.compile_layers=max-autotune-no-cudagraphs,"
         "training.num_train_epochs=1.0",
     )
     assert all(" fresh" in line for line in states.values()), states
