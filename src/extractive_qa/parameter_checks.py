@@ -15,12 +15,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from kedro.framework.hooks import hook_impl
-from pydantic import (
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from extractive_qa.bench.parameters import Bench
 from extractive_qa.parameter_groups import Group, ModelShape
