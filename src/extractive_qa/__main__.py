@@ -142,7 +142,12 @@ def answer_command(argv: list[str]) -> int:
     )
     from extractive_qa.qa.answering import answer_questions, to_question_dataset
     from extractive_qa.qa.inference import pick_device
-    from extractive_qa.storage_root import StorageRootError, check_bucket
+    from extractive_qa.storage_root import (
+        StorageRootError,
+        access_denied,
+        check_bucket,
+        is_bucket_store,
+    )
 
     transformers_logging.disable_progress_bar()
     try:
@@ -182,6 +187,9 @@ def answer_command(argv: list[str]) -> int:
         # Kedro's "Failed while loading data from dataset ..." wraps the cause.
         if isinstance(error, DatasetError) and error.__cause__ is not None:
             error = error.__cause__
+        if isinstance(error, PermissionError) and is_bucket_store(model_dataset._fs):
+            fs, path = model_dataset._fs, model_dataset._path
+            return _usage_error(str(access_denied(fs, path, error, option="--model")))
         return _usage_error(
             f"--model {args.model}: {error}\n--model takes a directory written by "
             "save_pretrained, e.g. data/06_models/fine_tuned_model after `make run`."

@@ -27,16 +27,29 @@ S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 # A URL's protocol and the slashes after it (one at least: "run:1" is a
 # folder); one letter is a Windows drive.
 URL_START = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):(/+)")
+STORAGE_OPTION = "--params=storage"
+# Where a run's entries take their keys and endpoint from, and where a command
+# that reads no configuration (the answer command's --model) does.
 CREDENTIALS = (
     "the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables, or "
     "the 'storage' entry of conf/<env>/credentials.yml (key, secret)"
 )
-
-
 ENDPOINT = (
     "the endpoint (AWS_ENDPOINT_URL, or client_kwargs.endpoint_url in the "
     "'storage' entry of conf/<env>/credentials.yml)"
 )
+CREDENTIALS_OUTSIDE_A_RUN = (
+    "the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables (or ~/.aws)"
+)
+ENDPOINT_OUTSIDE_A_RUN = "the endpoint (AWS_ENDPOINT_URL)"
+
+
+def _advice(option: str) -> tuple[str, str]:
+    """Where the keys and the endpoint come from for the command line
+    ``option`` that gave the URL."""
+    if option == STORAGE_OPTION:
+        return CREDENTIALS, ENDPOINT
+    return CREDENTIALS_OUTSIDE_A_RUN, ENDPOINT_OUTSIDE_A_RUN
 
 
 class StorageRootError(RuntimeError):
@@ -86,14 +99,26 @@ def storage_url_problem(storage: str) -> str | None:
     return None
 
 
-def access_denied(fs: Any, root: str, error: BaseException) -> StorageRootError:
+def _setting(fs: Any, root: str, option: str) -> str:
+    """How the command line gave ``root``: ``storage=URL`` or ``OPTION URL``."""
+    given = fs.unstrip_protocol(root.rstrip("/"))
+    return f"storage={given}" if option == STORAGE_OPTION else f"{option} {given}"
+
+
+def access_denied(
+    fs: Any, root: str, error: BaseException, option: str = STORAGE_OPTION
+) -> StorageRootError:
     """The error for a root the credentials may not read: wrong keys, keys of
-    another account or endpoint, or keys without rights under the root."""
+    another account or endpoint, or keys without rights under the root, named
+    as the command line ``option`` gave it."""
     url = fs.unstrip_protocol(root.rstrip("/"))
+    rights = "read and write" if option == STORAGE_OPTION else "read"
+    credentials, endpoint = _advice(option)
     return StorageRootError(
-        f"storage={url}: access denied at {_endpoint(fs)} ({error}). The "
-        "credentials are wrong, belong to another account or endpoint, or may "
-        f"not read and write under {url}. Check {CREDENTIALS}, and {ENDPOINT}."
+        f"{_setting(fs, root, option)}: access denied at {_endpoint(fs)} "
+        f"({error}). The credentials are wrong, belong to another account or "
+        f"endpoint, or may not {rights} under {url}. Check {credentials}, and "
+        f"{endpoint}."
     )
 
 
@@ -112,7 +137,7 @@ def is_bucket_store(fs: Any) -> bool:
     return bool(BUCKET_PROTOCOLS.intersection(protocols))
 
 
-def check_bucket(fs: Any, root: str, option: str = "--params=storage") -> None:
+def check_bucket(fs: Any, root: str, option: str = STORAGE_OPTION) -> None:
     """Raise ``StorageRootError`` unless the bucket of ``root`` (a path of
     ``fs``, without its protocol) exists and can be read, naming the command
     line ``option`` that gave it. Filesystems without buckets (a local disk)
@@ -121,10 +146,8 @@ def check_bucket(fs: Any, root: str, option: str = "--params=storage") -> None:
         return
     bucket = root.strip("/").split("/", 1)[0]
     url = fs.unstrip_protocol(bucket)
-    given = fs.unstrip_protocol(root.rstrip("/"))
-    setting = (
-        f"storage={given}" if option == "--params=storage" else f"{option} {given}"
-    )
+    setting = _setting(fs, root, option)
+    credentials, endpoint = _advice(option)
     try:
         fs.info(bucket)
     except FileNotFoundError:
@@ -142,9 +165,9 @@ def check_bucket(fs: Any, root: str, option: str = "--params=storage") -> None:
         if kind in ("NoCredentialsError", "PartialCredentialsError"):
             raise StorageRootError(
                 f"{setting}: no credentials for {url} ({error}). Give them in "
-                f"{CREDENTIALS}."
+                f"{credentials}."
             ) from None
         raise StorageRootError(
             f"{setting}: {url} cannot be reached at {_endpoint(fs)} ({kind}: "
-            f"{error}). Check {ENDPOINT} and {CREDENTIALS}."
+            f"{error}). Check {endpoint} and {credentials}."
         ) from None

@@ -15,6 +15,7 @@ import torch
 import yaml
 from kedro.framework.startup import bootstrap_project
 
+from extractive_qa.bench.storage import moto_server
 from extractive_qa.pipeline_registry import register_pipelines
 
 from .conftest import copy_project, project_command
@@ -150,6 +151,37 @@ def test_command_line_names_a_missing_bucket(aws_env: dict, s3_endpoint: str):
     )
     assert "correct the bucket's name in --model=... ." in result.stderr
     assert "no saved model there" not in result.stderr
+
+
+def test_command_line_names_refused_keys(subprocess_env: dict):
+    # A server that checks keys (moto's IAM, from its first request): these
+    # keys exist nowhere there, so every request is refused with 403.
+    with moto_server({"INITIAL_NO_AUTH_ACTION_COUNT": "0"}) as checking:
+        result = subprocess.run(
+            [sys.executable, "-m", "extractive_qa", "answer"]
+            + ["--model", "s3://models/fine_tuned_model"]
+            + ["--question", "q", "--context", "c"],
+            env={
+                **subprocess_env,
+                "AWS_ACCESS_KEY_ID": "wrong",
+                "AWS_SECRET_ACCESS_KEY": "wrong",
+                "AWS_ENDPOINT_URL": checking,
+                "AWS_DEFAULT_REGION": "us-east-1",
+            },
+            timeout=300,
+            capture_output=True,
+            text=True,
+        )
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "error: --model s3://models/fine_tuned_model: access denied at "
+        f"endpoint {checking} ("
+    )
+    assert "may not read under s3://models/fine_tuned_model." in result.stderr
+    # The command reads no configuration: the advice names no credentials.yml.
+    assert "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in result.stderr
+    assert "credentials.yml" not in result.stderr
+    assert "save_pretrained" not in result.stderr
 
 
 def answer_file(
