@@ -32,10 +32,12 @@ from extractive_qa.freshness import (
     read_stamp,
     source_fingerprint,
 )
+from extractive_qa.freshness.params import result_settings
 from extractive_qa.freshness.provenance import made_alike
 from extractive_qa.freshness.stamps import Stamp
 from extractive_qa.pipeline_registry import register_pipelines
 from extractive_qa.qa.fingerprint import StaleArtifactError
+from extractive_qa.training.checkpoints import run_fingerprint
 
 
 def double(raw: dict, scale: dict) -> dict:
@@ -174,6 +176,33 @@ def test_a_stamp_that_recorded_a_setting_which_no_longer_counts_is_alike():
     assert made_alike(before, now)
     other = Stamp("fine_tune", "0.1:abc", {"params:training": {"epochs": 3}}, {})
     assert not made_alike(before, other)
+
+
+def test_compiling_the_layers_counts_only_when_it_is_on(tiny_qa_model):
+    """training.compile_layers came after the first stamps. Off, it is left out
+    of stamps and of fine-tuning's run name, so what was made before it still
+    matches; on, it changes the model (dropout draws other numbers)."""
+    before = Stamp("fine_tune", "0.1:abc", {"params:training": {"epochs": 2}}, {})
+
+    def stamped(setting):
+        training = {"epochs": 2, "compile_layers": setting}
+        params = {"params:training": result_settings("params:training", training)}
+        return Stamp("fine_tune", "0.1:abc", params, {})
+
+    assert stamped(False).digest == before.digest
+    assert not made_alike(before, stamped(True))
+    assert not made_alike(before, stamped("max-autotune-no-cudagraphs"))
+    assert changed_settings(before.params, stamped(True).params) == [
+        "training.compile_layers: False -> True"
+    ]
+
+    windows = datasets.Dataset.from_dict({"input_ids": [[1, 2, 3]]})
+
+    def run_name(training):
+        return run_fingerprint(training, windows, windows, tiny_qa_model)
+
+    assert run_name({"epochs": 2, "compile_layers": False}) == run_name({"epochs": 2})
+    assert run_name({"epochs": 2, "compile_layers": True}) != run_name({"epochs": 2})
 
 
 def test_a_setting_given_as_1_for_a_true_is_named_not_other_inputs(made):

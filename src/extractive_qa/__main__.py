@@ -146,7 +146,7 @@ def answer_command(argv: list[str]) -> int:
         StorageRootError,
         access_denied,
         check_bucket,
-        is_bucket_store,
+        refused_by_store,
     )
 
     transformers_logging.disable_progress_bar()
@@ -187,9 +187,12 @@ def answer_command(argv: list[str]) -> int:
         # Kedro's "Failed while loading data from dataset ..." wraps the cause.
         if isinstance(error, DatasetError) and error.__cause__ is not None:
             error = error.__cause__
-        if isinstance(error, PermissionError) and is_bucket_store(model_dataset._fs):
+        # Only loading raises it, so model_dataset is there.
+        if isinstance(error, PermissionError):
             fs, path = model_dataset._fs, model_dataset._path
-            return _usage_error(str(access_denied(fs, path, error, option="--model")))
+            if refused_by_store(fs, error):
+                denied = access_denied(fs, path, error, option="--model")
+                return _usage_error(str(denied))
         return _usage_error(
             f"--model {args.model}: {error}\n--model takes a directory written by "
             "save_pretrained, e.g. data/06_models/fine_tuned_model after `make run`."

@@ -28,28 +28,41 @@ S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 # folder); one letter is a Windows drive.
 URL_START = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):(/+)")
 STORAGE_OPTION = "--params=storage"
-# Where a run's entries take their keys and endpoint from, and where a command
-# that reads no configuration (the answer command's --model) does.
+S3_PROTOCOLS = frozenset({"s3", "s3a"})
+# Where a run's S3 entries take their keys and endpoint from, and where a
+# command that reads no configuration (the answer command's --model) does.
 CREDENTIALS = (
     "the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables, or "
     "the 'storage' entry of conf/<env>/credentials.yml (key, secret)"
 )
 ENDPOINT = (
-    "the endpoint (AWS_ENDPOINT_URL, or client_kwargs.endpoint_url in the "
-    "'storage' entry of conf/<env>/credentials.yml)"
+    "the endpoint (AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3, or "
+    "client_kwargs.endpoint_url in the 'storage' entry of "
+    "conf/<env>/credentials.yml)"
 )
 CREDENTIALS_OUTSIDE_A_RUN = (
     "the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables (or ~/.aws)"
 )
-ENDPOINT_OUTSIDE_A_RUN = "the endpoint (AWS_ENDPOINT_URL)"
+ENDPOINT_OUTSIDE_A_RUN = "the endpoint (AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3)"
 
 
-def _advice(option: str) -> tuple[str, str]:
-    """Where the keys and the endpoint come from for the command line
-    ``option`` that gave the URL."""
-    if option == STORAGE_OPTION:
-        return CREDENTIALS, ENDPOINT
-    return CREDENTIALS_OUTSIDE_A_RUN, ENDPOINT_OUTSIDE_A_RUN
+def _protocols(fs: Any) -> tuple[str, ...]:
+    return fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+
+
+def _advice(fs: Any, option: str) -> tuple[str, str]:
+    """Where the keys and the endpoint of ``fs`` come from, for the command
+    line ``option`` that gave the URL."""
+    run = option == STORAGE_OPTION
+    if S3_PROTOCOLS.intersection(_protocols(fs)):
+        if run:
+            return CREDENTIALS, ENDPOINT
+        return CREDENTIALS_OUTSIDE_A_RUN, ENDPOINT_OUTSIDE_A_RUN
+    protocol = _protocols(fs)[0]
+    credentials = f"the credentials the {protocol}:// filesystem reads"
+    if run:
+        credentials += " (or the 'storage' entry of conf/<env>/credentials.yml)"
+    return credentials, f"the {protocol}:// service address"
 
 
 class StorageRootError(RuntimeError):
@@ -113,7 +126,7 @@ def access_denied(
     as the command line ``option`` gave it."""
     url = fs.unstrip_protocol(root.rstrip("/"))
     rights = "read and write" if option == STORAGE_OPTION else "read"
-    credentials, endpoint = _advice(option)
+    credentials, endpoint = _advice(fs, option)
     return StorageRootError(
         f"{_setting(fs, root, option)}: access denied at {_endpoint(fs)} "
         f"({error}). The credentials are wrong, belong to another account or "
@@ -126,15 +139,26 @@ def _endpoint(fs: Any) -> str:
     """Where ``fs`` sends its requests, as far as it says."""
     given = (getattr(fs, "client_kwargs", None) or {}).get("endpoint_url")
     given = given or getattr(fs, "endpoint_url", None)
-    given = given or os.environ.get("AWS_ENDPOINT_URL_S3")
-    given = given or os.environ.get("AWS_ENDPOINT_URL")
+    if S3_PROTOCOLS.intersection(_protocols(fs)):
+        given = given or os.environ.get("AWS_ENDPOINT_URL_S3")
+        given = given or os.environ.get("AWS_ENDPOINT_URL")
     return f"endpoint {given}" if given else "the provider's default endpoint"
 
 
 def is_bucket_store(fs: Any) -> bool:
     """Whether ``fs`` is an object store, whose paths start with a bucket."""
-    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
-    return bool(BUCKET_PROTOCOLS.intersection(protocols))
+    return bool(BUCKET_PROTOCOLS.intersection(_protocols(fs)))
+
+
+def refused_by_store(fs: Any, error: BaseException) -> bool:
+    """Whether ``error`` is the object store behind ``fs`` refusing the
+    credentials, not a local file refusing access (which names its path: a
+    remote model is read from a local copy)."""
+    return (
+        isinstance(error, PermissionError)
+        and error.filename is None
+        and is_bucket_store(fs)
+    )
 
 
 def check_bucket(fs: Any, root: str, option: str = STORAGE_OPTION) -> None:
@@ -147,14 +171,19 @@ def check_bucket(fs: Any, root: str, option: str = STORAGE_OPTION) -> None:
     bucket = root.strip("/").split("/", 1)[0]
     url = fs.unstrip_protocol(bucket)
     setting = _setting(fs, root, option)
-    credentials, endpoint = _advice(option)
+    credentials, endpoint = _advice(fs, option)
     try:
         fs.info(bucket)
     except FileNotFoundError:
+        example = (
+            f" (e.g. `aws s3 mb {url}`)"
+            if S3_PROTOCOLS.intersection(_protocols(fs))
+            else ""
+        )
         raise StorageRootError(
             f"{setting}: the bucket {url} does not exist at {_endpoint(fs)}. A run "
-            "creates no bucket; create it (e.g. `aws s3 mb "
-            f"{url}`), or correct the bucket's name in {option}=... ."
+            f"creates no bucket; create it{example}, or correct the bucket's "
+            f"name in {option}=... ."
         ) from None
     except PermissionError:
         # Reading the bucket itself needs a right that keys scoped to a prefix

@@ -186,10 +186,18 @@ def test_settings_that_only_change_speed_or_logging_leave_everything_fresh(
         subprocess_env,
         "--params=tokenization.chunk_size=7,training.keep_checkpoints=true,"
         "training.dataloader_num_workers=1,training.report_to=mlflow,"
-        "training.compile_layers=max-autotune-no-cudagraphs,"
         "training.num_train_epochs=1.0",
     )
     assert all(" fresh" in line for line in states.values()), states
+
+
+def test_compiling_the_layers_makes_the_model_stale(project, subprocess_env):
+    states = status_of(project, subprocess_env, "--params=training.compile_layers=true")
+    assert " ".join(states["fine_tuned_model"].split()) == (
+        "fine_tuned_model stale made with training.compile_layers: False -> True; "
+        "rebuild: kedro run --from-nodes=fine_tune"
+    )
+    assert " fresh" in states["train_features"]
 
 
 def test_changed_n_best_size_reruns_postprocess_and_what_follows_only(

@@ -4,15 +4,22 @@ the setting and the fix, and the lock names its s3:// URL."""
 
 from __future__ import annotations
 
+import fsspec
 import pytest
 import s3fs
+from fsspec.implementations.memory import MemoryFileSystem
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline, node
 
 from extractive_qa.bench.storage import moto_server
 from extractive_qa.datasets import TokenizerDataset
 from extractive_qa.run_lock import LOCK_NAME, RunLock, RunLockedError, StorageLock
-from extractive_qa.storage_root import StorageRootError
+from extractive_qa.storage_root import (
+    StorageRootError,
+    access_denied,
+    check_bucket,
+    refused_by_store,
+)
 
 from .conftest import S3_KEYS, copy_project, project_command
 from .servers import free_port
@@ -126,6 +133,49 @@ def test_refused_credentials_are_named_not_a_bare_permission_error(bucket):
     )
     assert "The credentials are wrong" in message
     assert "AWS_ACCESS_KEY_ID" in message
+
+
+def test_only_the_stores_own_refusal_counts_as_refused_keys(bucket):
+    with moto_server({"INITIAL_NO_AUTH_ACTION_COUNT": "0"}) as checking:
+        fs = client(checking, key="wrong", secret="wrong")
+        with pytest.raises(PermissionError) as refused:
+            fs.info(f"{BUCKET}/model/config.json")
+    assert refused_by_store(fs, refused.value)
+    # A remote model is read from a local copy: a local file refusing access
+    # names its path, and is not the store's doing.
+    local = PermissionError(13, "Permission denied", "/tmp/copy/model.safetensors")
+    assert not refused_by_store(fs, local)
+    assert not refused_by_store(fsspec.filesystem("file"), refused.value)
+
+
+class GsNamedMemory(MemoryFileSystem):
+    """fsspec's in-memory filesystem answering to gs://: a bucket store that
+    is not S3 (gcsfs is an optional extra, not installed for the tests)."""
+
+    protocol = ("gs", "gcs")
+
+
+def test_a_store_other_than_s3_gets_no_aws_advice():
+    fs = GsNamedMemory(skip_instance_cache=True)
+
+    with pytest.raises(StorageRootError) as missing:
+        check_bucket(fs, "no-such-bucket/run1")
+    denied = access_denied(fs, "models/m", PermissionError("Forbidden"), "--model")
+
+    assert str(missing.value).startswith(
+        "storage=gs://no-such-bucket/run1: the bucket gs://no-such-bucket does "
+        "not exist at the provider's default endpoint. A run creates no bucket; "
+        "create it, or correct"
+    )
+    assert str(denied).startswith(
+        "--model gs://models/m: access denied at the provider's default endpoint "
+        "(Forbidden)."
+    )
+    assert "Check the credentials the gs:// filesystem reads, and the gs:// " in (
+        str(denied)
+    )
+    for message in (str(missing.value), str(denied)):
+        assert "AWS" not in message and "aws" not in message
 
 
 def test_an_unreachable_endpoint_is_named(bucket):

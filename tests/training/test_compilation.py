@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch._dynamo.utils import counters
 from transformers import DistilBertConfig, DistilBertForQuestionAnswering
 
 from extractive_qa.training.compilation import compile_encoder_layers
@@ -22,12 +23,15 @@ def test_compiled_layers_compute_what_the_plain_layers_do(
     tiny_qa_model.eval()
     with torch.no_grad():
         plain = tiny_qa_model(**batch).start_logits
+    counters.clear()
     try:
         assert compile_encoder_layers(tiny_qa_model, "default") == 1
         layer = tiny_qa_model.electra.encoder.layer[0]
         assert layer._compiled_call_impl is not None
         with torch.no_grad():
             compiled = tiny_qa_model(**batch).start_logits
+        # The forward pass ran the layer through a compiled graph.
+        assert counters["stats"]["unique_graphs"] == 1
     finally:
         torch._dynamo.reset()
     torch.testing.assert_close(compiled, plain, rtol=1e-4, atol=1e-5)

@@ -13,10 +13,27 @@ NOT_RESULT_SETTINGS = frozenset(
         "tokenization.chunk_size",
         "training.keep_checkpoints",
         "training.dataloader_num_workers",
-        "training.compile_layers",
         "training.report_to",
     }
 )
+
+# Settings added after stamps were first written, each with the value under
+# which the project works as it did before the setting existed. At that value
+# a setting is left out of stamps and of fine-tuning's run name, so adding it
+# made nothing stale; any other value counts. (Compiling the layers draws
+# dropout's random numbers in inductor's own way: the model differs.)
+COUNTS_UNLESS = {"training.compile_layers": False}
+
+
+def setting_counts(name: str, value: Any) -> bool:
+    """Whether the setting ``name`` (``group.key``) at ``value`` can change
+    what a node makes."""
+    if name in NOT_RESULT_SETTINGS:
+        return False
+    if name in COUNTS_UNLESS:
+        unset = COUNTS_UNLESS[name]
+        return not (type(value) is type(unset) and value == unset)
+    return True
 
 
 def _results_only(value: Any, prefix: str) -> Any:
@@ -25,14 +42,14 @@ def _results_only(value: Any, prefix: str) -> Any:
     kept = {}
     for key, item in value.items():
         name = f"{prefix}.{key}" if prefix else str(key)
-        if name not in NOT_RESULT_SETTINGS:
+        if setting_counts(name, item):
             kept[key] = _results_only(item, name)
     return kept
 
 
 def result_settings(name: str, value: Any) -> Any:
     """The parameter input ``name`` (``params:<group>`` or ``parameters``)
-    without the settings in ``NOT_RESULT_SETTINGS``."""
+    without the settings that do not count (``setting_counts``)."""
     return _results_only(value, "" if name == "parameters" else name[len("params:") :])
 
 
@@ -69,8 +86,12 @@ def changed_settings(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """``setting: old -> new`` for each parameter that differs."""
     before = _flatten({k.removeprefix("params:"): v for k, v in old.items()}, "")
     after = _flatten({k.removeprefix("params:"): v for k, v in new.items()}, "")
+
+    def value(settings: dict[str, Any], key: str) -> Any:
+        return settings.get(key, COUNTS_UNLESS.get(key, "(unset)"))
+
     return [
-        f"{key}: {before.get(key, '(unset)')!r} -> {after.get(key, '(unset)')!r}"
+        f"{key}: {value(before, key)!r} -> {value(after, key)!r}"
         for key in sorted(before.keys() | after.keys())
-        if not _same(before.get(key, "(unset)"), after.get(key, "(unset)"))
+        if not _same(value(before, key), value(after, key))
     ]

@@ -26,7 +26,7 @@ from transformers import (
     TrainingArguments,
 )
 
-from extractive_qa.freshness.params import NOT_RESULT_SETTINGS, canonical_numbers
+from extractive_qa.freshness.params import canonical_numbers, setting_counts
 from extractive_qa.qa.fingerprint import read_stamp
 
 logger = logging.getLogger(__name__)
@@ -34,12 +34,6 @@ logger = logging.getLogger(__name__)
 # The Trainer writes trainer_state.json last, so a checkpoint holding it is whole.
 _COMPLETE_MARKER = "trainer_state.json"
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
-# Knobs that change where files go or how fast, not what is learned.
-_NOT_FINGERPRINTED = tuple(
-    setting.removeprefix("training.")
-    for setting in sorted(NOT_RESULT_SETTINGS)
-    if setting.startswith("training.")
-)
 
 
 def weights_fingerprint(model: torch.nn.Module) -> str:
@@ -61,7 +55,12 @@ def run_fingerprint(
     stamps = [read_stamp(train_features), read_stamp(validation_features)]
     described = {
         "training": canonical_numbers(
-            {k: v for k, v in sorted(training.items()) if k not in _NOT_FINGERPRINTED}
+            # Knobs that change where files go or how fast are left out.
+            {
+                k: v
+                for k, v in sorted(training.items())
+                if setting_counts(f"training.{k}", v)
+            }
         ),
         "features": [None if s is None else s.short() for s in stamps],
         # Unstamped windows (built outside the pipeline) still tie by content size.

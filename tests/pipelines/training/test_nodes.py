@@ -10,6 +10,7 @@ import datasets
 import fsspec
 import pytest
 import torch
+from torch._dynamo.utils import counters
 from transformers import ElectraForQuestionAnswering
 
 from extractive_qa.checkpoint_store import CheckpointFolder
@@ -300,6 +301,7 @@ def test_fine_tune_with_compiled_layers_saves_a_plain_model(
     names = set(base.model.state_dict())
     loss_before = span_loss(base.model, features, pad_id)
 
+    counters.clear()
     try:
         tuned = fine_tune(
             features,
@@ -312,6 +314,8 @@ def test_fine_tune_with_compiled_layers_saves_a_plain_model(
             False,
         )["fine_tuned_model"]
 
+        # The Trainer's steps ran the layers through compiled graphs.
+        assert counters["stats"]["unique_graphs"] >= 1
         layers = tuned.model.electra.encoder.layer
         assert len(layers) == 2
         assert all(layer._compiled_call_impl is not None for layer in layers)
