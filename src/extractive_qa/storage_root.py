@@ -50,11 +50,15 @@ def _protocols(fs: Any) -> tuple[str, ...]:
     return fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
 
 
+def _is_s3(fs: Any) -> bool:
+    return bool(S3_PROTOCOLS.intersection(_protocols(fs)))
+
+
 def _advice(fs: Any, option: str) -> tuple[str, str]:
     """Where the keys and the endpoint of ``fs`` come from, for the command
     line ``option`` that gave the URL."""
     run = option == STORAGE_OPTION
-    if S3_PROTOCOLS.intersection(_protocols(fs)):
+    if _is_s3(fs):
         if run:
             return CREDENTIALS, ENDPOINT
         return CREDENTIALS_OUTSIDE_A_RUN, ENDPOINT_OUTSIDE_A_RUN
@@ -139,7 +143,7 @@ def _endpoint(fs: Any) -> str:
     """Where ``fs`` sends its requests, as far as it says."""
     given = (getattr(fs, "client_kwargs", None) or {}).get("endpoint_url")
     given = given or getattr(fs, "endpoint_url", None)
-    if S3_PROTOCOLS.intersection(_protocols(fs)):
+    if _is_s3(fs):
         given = given or os.environ.get("AWS_ENDPOINT_URL_S3")
         given = given or os.environ.get("AWS_ENDPOINT_URL")
     return f"endpoint {given}" if given else "the provider's default endpoint"
@@ -175,11 +179,7 @@ def check_bucket(fs: Any, root: str, option: str = STORAGE_OPTION) -> None:
     try:
         fs.info(bucket)
     except FileNotFoundError:
-        example = (
-            f" (e.g. `aws s3 mb {url}`)"
-            if S3_PROTOCOLS.intersection(_protocols(fs))
-            else ""
-        )
+        example = f" (e.g. `aws s3 mb {url}`)" if _is_s3(fs) else ""
         raise StorageRootError(
             f"{setting}: the bucket {url} does not exist at {_endpoint(fs)}. A run "
             f"creates no bucket; create it{example}, or correct the bucket's "

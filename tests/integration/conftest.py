@@ -139,6 +139,11 @@ def s3(s3_endpoint: str) -> s3fs.S3FileSystem:
     return s3fs.S3FileSystem(**S3_KEYS, client_kwargs={"endpoint_url": s3_endpoint})
 
 
+# moto checks keys (its IAM) from the first request with this environment: keys
+# that exist nowhere there are refused with 403.
+KEY_CHECKS = {"INITIAL_NO_AUTH_ACTION_COUNT": "0"}
+
+
 @pytest.fixture(scope="session")
 def aws_env(subprocess_env: dict[str, str], s3_endpoint: str) -> dict[str, str]:
     """The subprocess environment with the server's keys and endpoint as AWS_*."""

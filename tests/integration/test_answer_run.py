@@ -18,7 +18,7 @@ from kedro.framework.startup import bootstrap_project
 from extractive_qa.bench.storage import moto_server
 from extractive_qa.pipeline_registry import register_pipelines
 
-from .conftest import copy_project, project_command
+from .conftest import KEY_CHECKS, copy_project, project_command
 
 QUESTIONS = "data/01_raw/questions.jsonl"
 ANSWERS = "data/07_model_output/answers.jsonl"
@@ -116,17 +116,22 @@ def test_command_line_answers_like_the_pipeline(
     assert printed["score"] == pytest.approx(expected["score"], abs=1e-4)
 
 
-def test_command_line_names_a_missing_model_directory(
-    tmp_path: Path, subprocess_env: dict
-):
-    result = subprocess.run(
+def answer_with_model(model: str, env: dict) -> subprocess.CompletedProcess:
+    """The answer command on one question with ``--model model``."""
+    return subprocess.run(
         [sys.executable, "-m", "extractive_qa", "answer"]
-        + ["--model", str(tmp_path / "nowhere"), "--question", "q", "--context", "c"],
-        env=subprocess_env,
+        + ["--model", model, "--question", "q", "--context", "c"],
+        env=env,
         timeout=300,
         capture_output=True,
         text=True,
     )
+
+
+def test_command_line_names_a_missing_model_directory(
+    tmp_path: Path, subprocess_env: dict
+):
+    result = answer_with_model(str(tmp_path / "nowhere"), subprocess_env)
     assert result.returncode == 2
     assert f"error: --model {tmp_path / 'nowhere'}: no saved model there" in (
         result.stderr
@@ -135,15 +140,7 @@ def test_command_line_names_a_missing_model_directory(
 
 
 def test_command_line_names_a_missing_bucket(aws_env: dict, s3_endpoint: str):
-    result = subprocess.run(
-        [sys.executable, "-m", "extractive_qa", "answer"]
-        + ["--model", "s3://no-such-models/fine_tuned_model"]
-        + ["--question", "q", "--context", "c"],
-        env=aws_env,
-        timeout=300,
-        capture_output=True,
-        text=True,
-    )
+    result = answer_with_model("s3://no-such-models/fine_tuned_model", aws_env)
     assert result.returncode == 2
     assert result.stderr.startswith(
         "error: --model s3://no-such-models/fine_tuned_model: the bucket "
@@ -154,23 +151,16 @@ def test_command_line_names_a_missing_bucket(aws_env: dict, s3_endpoint: str):
 
 
 def test_command_line_names_refused_keys(subprocess_env: dict):
-    # A server that checks keys (moto's IAM, from its first request): these
-    # keys exist nowhere there, so every request is refused with 403.
-    with moto_server({"INITIAL_NO_AUTH_ACTION_COUNT": "0"}) as checking:
-        result = subprocess.run(
-            [sys.executable, "-m", "extractive_qa", "answer"]
-            + ["--model", "s3://models/fine_tuned_model"]
-            + ["--question", "q", "--context", "c"],
-            env={
-                **subprocess_env,
-                "AWS_ACCESS_KEY_ID": "wrong",
-                "AWS_SECRET_ACCESS_KEY": "wrong",
-                "AWS_ENDPOINT_URL": checking,
-                "AWS_DEFAULT_REGION": "us-east-1",
-            },
-            timeout=300,
-            capture_output=True,
-            text=True,
+    # Keys that exist nowhere on a server that checks them.
+    with moto_server(KEY_CHECKS) as checking:
+        wrong = {
+            "AWS_ACCESS_KEY_ID": "wrong",
+            "AWS_SECRET_ACCESS_KEY": "wrong",
+            "AWS_ENDPOINT_URL": checking,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        result = answer_with_model(
+            "s3://models/fine_tuned_model", subprocess_env | wrong
         )
     assert result.returncode == 2
     assert result.stderr.startswith(

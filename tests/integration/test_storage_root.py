@@ -4,6 +4,9 @@ the setting and the fix, and the lock names its s3:// URL."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import fsspec
 import pytest
 import s3fs
@@ -21,7 +24,7 @@ from extractive_qa.storage_root import (
     refused_by_store,
 )
 
-from .conftest import S3_KEYS, copy_project, project_command
+from .conftest import KEY_CHECKS, S3_KEYS, copy_project, project_command
 from .servers import free_port
 
 BUCKET = "root-checks"
@@ -118,12 +121,16 @@ def test_missing_credentials_name_where_they_go(s3_endpoint, bucket, monkeypatch
     assert "conf/<env>/credentials.yml" in message
 
 
-def test_refused_credentials_are_named_not_a_bare_permission_error(bucket):
-    # A server that checks keys (moto's IAM, from its first request): the
-    # project's keys exist nowhere there, so every request is refused with 403.
-    with moto_server({"INITIAL_NO_AUTH_ACTION_COUNT": "0"}) as checking:
-        fs = client(checking, key="wrong", secret="wrong")
+@contextlib.contextmanager
+def refused_client() -> Iterator[tuple[str, s3fs.S3FileSystem]]:
+    """A server that checks keys, and a client whose keys exist nowhere there:
+    every request it makes is refused with 403."""
+    with moto_server(KEY_CHECKS) as checking:
+        yield checking, client(checking, key="wrong", secret="wrong")
 
+
+def test_refused_credentials_are_named_not_a_bare_permission_error(bucket):
+    with refused_client() as (checking, fs):
         with pytest.raises(StorageRootError) as error:
             RunLock(fs, f"{BUCKET}/run1").acquire()
 
@@ -136,8 +143,7 @@ def test_refused_credentials_are_named_not_a_bare_permission_error(bucket):
 
 
 def test_only_the_stores_own_refusal_counts_as_refused_keys(bucket):
-    with moto_server({"INITIAL_NO_AUTH_ACTION_COUNT": "0"}) as checking:
-        fs = client(checking, key="wrong", secret="wrong")
+    with refused_client() as (_, fs):
         with pytest.raises(PermissionError) as refused:
             fs.info(f"{BUCKET}/model/config.json")
     assert refused_by_store(fs, refused.value)
